@@ -1,0 +1,36 @@
+"""celery-logkit: Celery workers that log JSON lines carrying their task's context.
+
+Import it freely: nothing is configured until :func:`install` is called.
+"""
+
+from __future__ import annotations
+
+from ._install import install
+from .context import (
+    bind_contextvars,
+    bound_contextvars,
+    clear_contextvars,
+    current_task_context,
+    get_contextvars,
+    unbind_contextvars,
+)
+from .formatter import JsonFormatter
+from .logger import BoundLogger, StructuredLogger, get_logger, get_task_logger
+
+__all__ = [
+    "BoundLogger",
+    "JsonFormatter",
+    "StructuredLogger",
+    "__version__",
+    "bind_contextvars",
+    "bound_contextvars",
+    "clear_contextvars",
+    "current_task_context",
+    "get_contextvars",
+    "get_logger",
+    "get_task_logger",
+    "install",
+    "unbind_contextvars",
+]
+
+__version__ = "0.1.0.dev0"

@@ -1,0 +1,104 @@
+"""Serialise an event dict to one JSON line that always parses.
+
+The fast path is the stdlib C encoder with a ``default`` hook for the common non-JSON
+types.  Anything that still cannot be encoded (cycles, NaN, keys that are not strings,
+objects whose ``repr`` raises) takes a slow path that rebuilds the value from plain JSON
+types with readable placeholders, so a record is never dropped for its content.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["dumps", "to_jsonable"]
+
+MAX_DEPTH = 32
+"""Nesting deeper than this is replaced by a placeholder (Datadog reads 10 levels)."""
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        return repr(value)
+    except Exception:  # noqa: BLE001 - any repr may fail; the record must not
+        return f"<unrepresentable {type(value).__qualname__}>"
+
+
+def _default(value: object) -> Any:
+    """Encode the usual non-JSON values the way a reader expects them."""
+    if isinstance(value, _dt.datetime | _dt.date | _dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, set | frozenset):
+        return list(value)
+    if isinstance(value, Exception):
+        return f"{type(value).__qualname__}: {value}"
+    # Decimal, UUID, Path, enums and any other object: its string form.
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001
+        return _safe_repr(value)
+
+
+_encoder = json.JSONEncoder(
+    ensure_ascii=False,
+    allow_nan=False,
+    separators=(",", ":"),
+    default=_default,
+)
+
+
+def _float(value: float) -> float | str:
+    return value if math.isfinite(value) else repr(value)
+
+
+def to_jsonable(value: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()) -> Any:
+    """Return *value* rebuilt from JSON types only, never raising."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return _float(value)
+    if _depth >= MAX_DEPTH:
+        return "<too deep>"
+    if id(value) in _seen:
+        return "<cycle>"
+    seen = _seen | {id(value)}
+    if isinstance(value, Mapping):
+        try:
+            items = list(value.items())
+        except Exception:  # noqa: BLE001
+            return _safe_repr(value)
+        return {
+            k if isinstance(k, str) else str(to_jsonable(k, _depth + 1, seen)): to_jsonable(
+                v, _depth + 1, seen
+            )
+            for k, v in items
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v, _depth + 1, seen) for v in value]
+    try:
+        converted = _default(value)
+    except Exception:  # noqa: BLE001
+        return _safe_repr(value)
+    if isinstance(converted, str):
+        return converted
+    return to_jsonable(converted, _depth + 1, seen)
+
+
+def dumps(event: Mapping[str, Any]) -> str:
+    """Return *event* as compact JSON text: UTF-8 safe, one line, always valid."""
+    try:
+        text = _encoder.encode(event)
+    except (TypeError, ValueError, RecursionError):
+        text = _encoder.encode(to_jsonable(event))
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # Lone surrogates cannot be written as UTF-8: escape everything instead.
+            text = json.dumps(to_jsonable(event), ensure_ascii=True, separators=(",", ":"))
+    return text

@@ -1,0 +1,141 @@
+"""Where the fields that go on every line live while a task runs.
+
+Two stores, both context-local (one per thread, greenlet or asyncio task):
+
+* the **task context**: ``task_id``, ``task_name`` and the rest of the running task's
+  identity, computed once when the task starts and dropped when it ends;
+* the **bound context**: keys the user binds with structlog's ``bind_contextvars``
+  (re-exported here), so a ``request_id`` bound by django-structlog or by the user's
+  own code lands on the worker's lines too.
+
+A task's end restores the bound context as it was at the task's start: keys bound by
+the task body do not leak into the next task, keys bound before it are kept.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Mapping
+from typing import Any
+
+import structlog.contextvars as _structlog_cv
+from structlog.contextvars import (
+    bind_contextvars,
+    bound_contextvars,
+    clear_contextvars,
+    get_contextvars,
+    unbind_contextvars,
+)
+
+__all__ = [
+    "TASK_FIELDS",
+    "bind_contextvars",
+    "bound_contextvars",
+    "bound_fields",
+    "clear_contextvars",
+    "current_task_context",
+    "get_contextvars",
+    "task_context_from_request",
+    "task_ended",
+    "task_started",
+    "unbind_contextvars",
+]
+
+TASK_FIELDS = (
+    "task_id",
+    "task_name",
+    "retries",
+    "root_id",
+    "parent_id",
+    "group_id",
+    "queue",
+    "worker",
+)
+"""The task context's keys, in the order they appear on a line."""
+
+_EMPTY: Mapping[str, Any] = {}
+_task_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "celery_logkit_task_context", default=_EMPTY
+)
+
+
+def current_task_context() -> Mapping[str, Any]:
+    """Return the running task's fields, or an empty mapping outside a task."""
+    return _task_context.get()
+
+
+# structlog keeps one ContextVar per bound key in this registry; reading it directly
+# costs one ``get`` per key ever bound instead of a walk over every ContextVar.
+_STRUCTLOG_VARS: dict[str, contextvars.ContextVar[Any]] | None = getattr(
+    _structlog_cv, "_CONTEXT_VARS", None
+)
+_PREFIX_LEN = len(getattr(_structlog_cv, "STRUCTLOG_KEY_PREFIX", "structlog_"))
+
+
+def bound_fields() -> dict[str, Any]:
+    """Return the keys bound with ``bind_contextvars`` in this context."""
+    if _STRUCTLOG_VARS is None:  # pragma: no cover - a structlog without the registry
+        return get_contextvars()
+    fields: dict[str, Any] = {}
+    if _STRUCTLOG_VARS:
+        for name, var in tuple(_STRUCTLOG_VARS.items()):
+            value = var.get(Ellipsis)
+            if value is not Ellipsis:
+                fields[name[_PREFIX_LEN:]] = value
+    return fields
+
+
+def _queue(request: Any) -> str | None:
+    info = getattr(request, "delivery_info", None) or {}
+    queue = info.get("queue") or info.get("routing_key")
+    return str(queue) if queue else None
+
+
+def task_context_from_request(task_name: str, request: Any) -> dict[str, Any]:
+    """Build the task context from a task name and a celery request (or Context).
+
+    Absent values are left out rather than written as ``null``: ``group_id`` only
+    appears for members of a group, ``parent_id`` only for tasks that have a parent.
+    """
+    values = (
+        request.id,
+        task_name,
+        request.retries or 0,
+        request.root_id,
+        request.parent_id,
+        request.group,
+        _queue(request),
+        request.hostname,
+    )
+    return {k: v for k, v in zip(TASK_FIELDS, values, strict=True) if v is not None}
+
+
+_SAVED = "_logkit_saved_context"
+
+
+def task_started(task: Any) -> None:
+    """Bind *task*'s context; remember what to restore when it ends.
+
+    The saved state is kept on the task's request, which celery pushes for the whole
+    run and pops after ``task_postrun``, so nested eager calls restore correctly.
+    """
+    request = task.request
+    saved = (_task_context.get(), get_contextvars())
+    try:
+        setattr(request, _SAVED, saved)
+    except AttributeError:  # pragma: no cover - a request that refuses attributes
+        return
+    _task_context.set(task_context_from_request(task.name, request))
+
+
+def task_ended(task: Any) -> None:
+    """Drop *task*'s context and restore the bound keys as they were at its start."""
+    saved = getattr(task.request, _SAVED, None)
+    if saved is None:
+        _task_context.set(_EMPTY)
+        return
+    previous_task, previous_bound = saved
+    _task_context.set(previous_task)
+    if get_contextvars() != previous_bound:
+        clear_contextvars()
+        bind_contextvars(**previous_bound)

@@ -1,0 +1,181 @@
+"""Loggers that take structured fields and stay stdlib loggers.
+
+:func:`get_task_logger` is a drop-in for :func:`celery.utils.log.get_task_logger`:
+same name rules, same ``celery.task`` parent, the same object that
+``logging.getLogger(name)`` returns.  On top of the stdlib calling styles it accepts
+keyword fields (``logger.info("charged card", order_id=7)``) and ``bind()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from celery.utils.log import get_task_logger as _celery_get_task_logger
+
+from .processors import STRUCTURED_FIELDS_ATTR
+
+__all__ = ["BoundLogger", "StructuredLogger", "get_logger", "get_task_logger"]
+
+_ExcInfo = Any
+
+
+class StructuredLogger(logging.Logger):
+    """A :class:`logging.Logger` whose logging methods also take keyword fields.
+
+    Keyword arguments other than the stdlib's (``exc_info``, ``extra``,
+    ``stack_info``, ``stacklevel``) become fields of the record; they may use any
+    name, including those of ``LogRecord`` attributes such as ``name``.
+    """
+
+    def _log(
+        self,
+        level: int,
+        msg: object,
+        args: Any,
+        exc_info: _ExcInfo = None,
+        extra: Mapping[str, object] | None = None,
+        stack_info: bool = False,
+        stacklevel: int = 1,
+        **fields: Any,
+    ) -> None:
+        if fields:
+            extra = (
+                {**extra, STRUCTURED_FIELDS_ATTR: fields}
+                if extra
+                else {STRUCTURED_FIELDS_ATTR: fields}
+            )
+        # +1: this frame sits between the caller and logging's own frames.
+        super()._log(level, msg, args, exc_info, extra, stack_info, stacklevel + 1)
+
+    def bind(self, **fields: Any) -> BoundLogger:
+        """Return a logger that adds *fields* to every record it writes."""
+        return BoundLogger(self, fields)
+
+
+class BoundLogger:
+    """A :class:`StructuredLogger` with fields bound to it, as structlog's ``bind()``.
+
+    Attributes it does not define (``name``, ``level``, ``handlers``, ``setLevel``,
+    ``isEnabledFor``...) are the underlying logger's.
+    """
+
+    __slots__ = ("_fields", "_logger")
+
+    def __init__(self, logger: StructuredLogger, fields: Mapping[str, Any]) -> None:
+        self._logger = logger
+        self._fields = dict(fields)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._logger, name)
+
+    def __repr__(self) -> str:
+        return f"<BoundLogger {self._logger.name} {self._fields!r}>"
+
+    @property
+    def fields(self) -> Mapping[str, Any]:
+        """The bound fields."""
+        return dict(self._fields)
+
+    def bind(self, **fields: Any) -> BoundLogger:
+        """Return a new logger with *fields* added to the bound ones."""
+        return BoundLogger(self._logger, {**self._fields, **fields})
+
+    def unbind(self, *keys: str) -> BoundLogger:
+        """Return a new logger without *keys* (``KeyError`` if one is not bound)."""
+        fields = dict(self._fields)
+        for key in keys:
+            del fields[key]
+        return BoundLogger(self._logger, fields)
+
+    def try_unbind(self, *keys: str) -> BoundLogger:
+        """Return a new logger without *keys*, ignoring those that are not bound."""
+        return BoundLogger(self._logger, {k: v for k, v in self._fields.items() if k not in keys})
+
+    def new(self, **fields: Any) -> BoundLogger:
+        """Return a new logger with only *fields* bound."""
+        return BoundLogger(self._logger, fields)
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        """Log *msg* at *level* with the bound fields."""
+        if self._logger.isEnabledFor(level):
+            self._emit(level, msg, args, kwargs)
+
+    def debug(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        """Log at DEBUG."""
+        if self._logger.isEnabledFor(logging.DEBUG):
+            self._emit(logging.DEBUG, msg, args, kwargs)
+
+    def info(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        """Log at INFO."""
+        if self._logger.isEnabledFor(logging.INFO):
+            self._emit(logging.INFO, msg, args, kwargs)
+
+    def warning(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        """Log at WARNING."""
+        if self._logger.isEnabledFor(logging.WARNING):
+            self._emit(logging.WARNING, msg, args, kwargs)
+
+    def error(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        """Log at ERROR."""
+        if self._logger.isEnabledFor(logging.ERROR):
+            self._emit(logging.ERROR, msg, args, kwargs)
+
+    def exception(self, msg: object, *args: Any, exc_info: _ExcInfo = True, **kwargs: Any) -> None:
+        """Log at ERROR with the exception being handled."""
+        if self._logger.isEnabledFor(logging.ERROR):
+            self._emit(logging.ERROR, msg, args, {"exc_info": exc_info, **kwargs})
+
+    def critical(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        """Log at CRITICAL."""
+        if self._logger.isEnabledFor(logging.CRITICAL):
+            self._emit(logging.CRITICAL, msg, args, kwargs)
+
+    warn = warning
+    fatal = critical
+
+    def _emit(self, level: int, msg: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        # +1 for the public method above this frame; StructuredLogger._log adds its own.
+        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 2
+        self._logger._log(level, msg, args, **{**self._fields, **kwargs})
+
+
+_structured_classes: dict[type[logging.Logger], type[logging.Logger]] = {}
+
+
+def _structured(logger: logging.Logger) -> StructuredLogger:
+    """Give the registry's *logger* the structured methods, keeping its identity.
+
+    ``logging.getLogger(name)`` must keep returning the same object, so instead of
+    creating a second logger the existing one is specialised in place: its class
+    becomes a subclass of both its own class and :class:`StructuredLogger`.
+    """
+    cls = type(logger)
+    if not issubclass(cls, StructuredLogger):
+        try:
+            structured = _structured_classes[cls]
+        except KeyError:
+            structured = _structured_classes.setdefault(
+                cls,
+                StructuredLogger
+                if cls is logging.Logger
+                else type(f"Structured{cls.__name__}", (StructuredLogger, cls), {}),
+            )
+        logger.__class__ = structured
+    assert isinstance(logger, StructuredLogger)
+    return logger
+
+
+def get_task_logger(name: str) -> StructuredLogger:
+    """Return the task logger *name*, as celery's ``get_task_logger`` does.
+
+    It is a child of ``celery.task``, so celery's ``-l`` level applies; the names
+    ``celery`` and ``celery.task`` are reserved (``RuntimeError``).
+    """
+    return _structured(_celery_get_task_logger(name))
+
+
+def get_logger(name: str | None = None) -> StructuredLogger:
+    """Return the logger *name* (the root logger for ``None``) with structured methods."""
+    return _structured(logging.getLogger(name))

@@ -1,0 +1,180 @@
+"""The record path, one small step at a time.
+
+Each processor takes the :class:`logging.LogRecord` and the event dict built so far and
+returns the event dict, like a structlog processor.  The formatter runs them in order:
+
+    add_log_fields -> merge_task_context -> merge_caller_fields -> add_exception
+
+The event dict uses the default schema's names; a schema then maps it to its own
+names and the serialiser writes it (see :mod:`celery_logkit.formatter`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from .context import TASK_FIELDS, bound_fields, current_task_context
+
+__all__ = [
+    "CONFLICTS_KEY",
+    "OWNED_KEYS",
+    "EventDict",
+    "Processor",
+    "add_exception",
+    "add_log_fields",
+    "exception_fields",
+    "merge_caller_fields",
+    "merge_task_context",
+    "record_message",
+    "rfc3339",
+]
+
+EventDict = dict[str, Any]
+Processor = Callable[[logging.LogRecord, EventDict], EventDict]
+
+CONFLICTS_KEY = "extra"
+"""Where a caller field goes when the line already owns its name (e.g. ``task_id``)."""
+
+OWNED_KEYS = frozenset(
+    {"timestamp", "level", "logger", "message", "error", "stack_info", CONFLICTS_KEY}
+    | set(TASK_FIELDS)
+)
+
+_LOGRECORD_ATTRS = frozenset(
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
+    | {"message", "asctime", "taskName"}
+)
+STRUCTURED_FIELDS_ATTR = "_logkit_fields"
+"""The record attribute where :class:`~celery_logkit.logger.StructuredLogger` puts fields."""
+
+# celery's own records carry ``extra={"data": {...}}`` with the task's args, kwargs and
+# return value reprs: not logged unless the user opts in (they may hold secrets).
+_CELERY_INTERNAL_EXTRAS = frozenset({"data"})
+
+
+class _TimestampCache:
+    """RFC 3339 UTC timestamps with milliseconds, formatting each second only once."""
+
+    __slots__ = ("prefix", "second")
+
+    def __init__(self) -> None:
+        self.second = -1
+        self.prefix = ""
+
+    def __call__(self, created: float) -> str:
+        second = int(created)
+        if second != self.second:
+            self.prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self.second = second
+        return f"{self.prefix}.{int((created - second) * 1000):03d}Z"
+
+
+rfc3339 = _TimestampCache()
+
+_LEVEL_NAMES: dict[str, str] = {}
+
+
+def _level(levelname: str) -> str:
+    try:
+        return _LEVEL_NAMES[levelname]
+    except KeyError:
+        return _LEVEL_NAMES.setdefault(levelname, levelname.lower())
+
+
+def record_message(record: logging.LogRecord) -> str:
+    """Return the record's message; a ``%`` mismatch never loses the record."""
+    try:
+        return record.getMessage()
+    except Exception:  # noqa: BLE001 - wrong args, a raising __str__, ...
+        try:
+            return f"{record.msg!s} (unformatted args: {record.args!r})"
+        except Exception:  # noqa: BLE001
+            return f"<unformattable message of type {type(record.msg).__qualname__}>"
+
+
+def add_log_fields(record: logging.LogRecord, event: EventDict) -> EventDict:
+    """Add ``timestamp``, ``level``, ``logger`` and ``message``."""
+    event["timestamp"] = rfc3339(record.created)
+    event["level"] = _level(record.levelname)
+    event["logger"] = record.name
+    event["message"] = record_message(record)
+    return event
+
+
+def merge_task_context(record: logging.LogRecord, event: EventDict) -> EventDict:
+    """Add the running task's fields (nothing outside a task)."""
+    context = current_task_context()
+    if context:
+        event.update(context)
+    return event
+
+
+def _record_fields(record: logging.LogRecord) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    structured: dict[str, Any] | None = None
+    celery_record = record.name.startswith("celery.")
+    for key, value in record.__dict__.items():
+        if key in _LOGRECORD_ATTRS:
+            continue
+        if key == STRUCTURED_FIELDS_ATTR:
+            structured = value
+        elif not (celery_record and key in _CELERY_INTERNAL_EXTRAS):
+            fields[key] = value
+    if structured:
+        fields.update(structured)
+    return fields
+
+
+def merge_caller_fields(record: logging.LogRecord, event: EventDict) -> EventDict:
+    """Add the caller's fields: bound context, then ``extra=``, then structured fields.
+
+    Later sources win over earlier ones.  A field whose name the line already owns
+    (``message``, ``task_id``, ...) never replaces it: it is kept under ``extra``.
+    """
+    fields = bound_fields()
+    fields.update(_record_fields(record))
+    conflicts: dict[str, Any] | None = None
+    for key, value in fields.items():
+        if key in OWNED_KEYS:
+            if conflicts is None:
+                conflicts = event[CONFLICTS_KEY] = {}
+            conflicts[key] = value
+        else:
+            event[key] = value
+    return event
+
+
+def _type_name(exc_type: type[BaseException]) -> str:
+    module = exc_type.__module__
+    if module == "builtins":
+        return exc_type.__qualname__
+    return f"{module}.{exc_type.__qualname__}"
+
+
+def exception_fields(exc: BaseException) -> dict[str, str]:
+    """Return an exception as ``type``, ``message`` and the full chained ``stack_trace``."""
+    try:
+        message = str(exc)
+    except Exception:  # noqa: BLE001
+        message = f"<unprintable {type(exc).__qualname__}>"
+    try:
+        stack = "".join(traceback.format_exception(exc)).rstrip("\n")
+    except Exception:  # noqa: BLE001
+        stack = f"{_type_name(type(exc))}: {message}"
+    return {"type": _type_name(type(exc)), "message": message, "stack_trace": stack}
+
+
+def add_exception(record: logging.LogRecord, event: EventDict) -> EventDict:
+    """Add ``error`` (an object) for ``exc_info``, and ``stack_info`` when asked for."""
+    exc_info = record.exc_info
+    if exc_info and exc_info[1] is not None:
+        event["error"] = exception_fields(exc_info[1])
+    elif record.exc_text:
+        event["error"] = {"stack_trace": record.exc_text}
+    if record.stack_info:
+        event["stack_info"] = record.stack_info
+    return event

@@ -1,0 +1,173 @@
+"""What :func:`celery_logkit.install` does inside a worker (or ``celery beat``).
+
+celery sets up logging itself (levels from ``-l``, ``-f`` files, the ``print()``
+redirect); logkit lets it, then swaps the formatter of the handlers *celery* created
+for :class:`~celery_logkit.JsonFormatter`.  Handlers the application added itself are
+left as they are.  The text banner is replaced by one structured record, and
+warnings raised before logging is set up are written as JSON lines too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+import celery
+import celery.apps.worker as celery_worker_module
+from celery.utils.log import ColorFormatter, get_multiprocessing_logger
+from kombu.utils.url import maybe_sanitize_url
+
+from . import context
+from .config import Options
+from .formatter import JsonFormatter
+
+__all__ = ["WorkerIntegration"]
+
+_worker_logger = logging.getLogger("celery.apps.worker")
+
+
+class WorkerIntegration:
+    """The signal receivers, bound to the options given to ``install()``."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+
+    def formatter(self) -> logging.Formatter:
+        """Return the formatter for the chosen format and schema."""
+        return JsonFormatter(schema=self.options.schema)
+
+    # -- logging set-up -------------------------------------------------------------
+
+    def adopt_handlers(self, loggers: Iterable[logging.Logger | None]) -> None:
+        """Give celery's own handlers on *loggers* the logkit formatter."""
+        formatter = self.formatter()
+        for logger in loggers:
+            for handler in getattr(logger, "handlers", ()):
+                if isinstance(handler.formatter, ColorFormatter):
+                    handler.setFormatter(formatter)
+
+    def on_after_setup_logger(self, logger: logging.Logger, **_: Any) -> None:
+        """Root and billiard's ``multiprocessing`` logger: JSON from now on."""
+        self.adopt_handlers((logger, get_multiprocessing_logger()))
+
+    def on_after_setup_task_logger(self, logger: logging.Logger, **_: Any) -> None:
+        """Make the ``celery.task`` logger (it does not propagate) write JSON too."""
+        self.adopt_handlers((logger,))
+
+    def on_celeryd_init(self, instance: Any = None, **_: Any) -> None:
+        """Before the worker does anything: silence the text banner, catch warnings."""
+        if instance is not None and not self.options.banner:
+            instance.quiet = True
+        # celery writes its shutdown notices ("worker: Warm shutdown (MainProcess)")
+        # with os.write from signal handlers: the one hook is the module's function.
+        celery_worker_module.safe_say = _JsonSay(self.formatter())
+        if warnings.showwarning is _ORIGINAL_SHOWWARNING:
+            warnings.showwarning = _JsonWarnings(self.formatter(), sys.__stderr__)
+
+    def on_celeryd_after_setup(self, sender: str, instance: Any = None, **_: Any) -> None:
+        """Log what the banner would have shown, as one structured record."""
+        if instance is None or not _worker_logger.isEnabledFor(logging.INFO):
+            return
+        try:
+            fields = _startup_fields(instance)
+        except Exception as exc:  # noqa: BLE001 - never stop a worker from starting
+            fields = {"startup_info_error": repr(exc)}
+        _worker_logger.info("Worker %s starting", sender, extra=fields)
+
+    # -- task context ---------------------------------------------------------------
+
+    def on_task_prerun(self, task: Any = None, **_: Any) -> None:
+        """Bind the task's context for every line written while it runs."""
+        if task is not None:
+            context.task_started(task)
+
+    def on_task_postrun(self, task: Any = None, **_: Any) -> None:
+        """Drop the task's context, however the task ended."""
+        if task is not None:
+            context.task_ended(task)
+
+
+_ORIGINAL_SHOWWARNING = warnings.showwarning
+
+
+class _JsonSay:
+    """celery's ``safe_say`` (a notice written from a signal handler), as a JSON line.
+
+    Like the original it writes with one ``os.write``: a signal handler must not
+    re-enter a stream that the interrupted code may be writing to.
+    """
+
+    def __init__(self, formatter: logging.Formatter) -> None:
+        self.formatter = formatter
+
+    def __call__(self, msg: str, f: TextIO | None = sys.__stderr__) -> None:
+        if f is None:
+            return
+        record = logging.LogRecord(
+            "celery.apps.worker", logging.WARNING, __file__, 0, msg.strip(), None, None
+        )
+        with contextlib.suppress(OSError, ValueError):
+            os.write(f.fileno(), (self.formatter.format(record) + "\n").encode())
+
+
+class _JsonWarnings:
+    """``warnings.showwarning`` until celery's logging takes warnings over."""
+
+    def __init__(self, formatter: logging.Formatter, stream: TextIO | None) -> None:
+        self.formatter = formatter
+        self.stream = stream
+
+    def __call__(
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        stream = file or self.stream
+        if stream is None:
+            return
+        record = logging.LogRecord(
+            "py.warnings",
+            logging.WARNING,
+            filename,
+            lineno,
+            "%s: %s",
+            (category.__name__, message),
+            None,
+        )
+        try:
+            stream.write(self.formatter.format(record) + "\n")
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def _startup_fields(instance: Any) -> dict[str, Any]:
+    app = instance.app
+    pool = getattr(instance, "pool_cls", None)
+    return {
+        "celery_version": _celery_version(),
+        "pool": getattr(pool, "__module__", str(pool)).rsplit(".", 1)[-1],
+        "concurrency": getattr(instance, "concurrency", None),
+        "broker": app.connection_for_write().as_uri(),
+        "result_backend": _masked_backend(app),
+        "queues": sorted(app.amqp.queues.consume_from or app.amqp.queues),
+        "tasks": sorted(name for name in app.tasks if not name.startswith("celery.")),
+    }
+
+
+def _celery_version() -> str:
+    return str(celery.__version__)
+
+
+def _masked_backend(app: Any) -> str | None:
+    backend = app.conf.result_backend
+    return str(maybe_sanitize_url(backend)) if backend else None

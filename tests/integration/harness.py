@@ -1,0 +1,185 @@
+"""Run a real ``celery worker`` subprocess and read what it writes, line by line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+
+HERE = Path(__file__).resolve().parent
+Record = dict[str, Any]
+
+
+@dataclass
+class Broker:
+    """A broker URL plus what the producer and the worker both need to reach it."""
+
+    name: str
+    url: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Line:
+    stream: str
+    text: str
+    record: Record | None
+
+
+class Worker:
+    """A ``celery -A worker_app worker`` subprocess whose output is parsed as it comes."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        tmp_path: Path,
+        *,
+        pool: str = "prefork",
+        concurrency: int = 2,
+        loglevel: str = "INFO",
+        app: str = "worker_app",
+        extra_args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.broker = broker
+        self.queue = f"logkit-test-{uuid.uuid4().hex[:12]}"
+        self.rendezvous_dir = tmp_path / "rendezvous"
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+            "LOGKIT_BROKER_URL": broker.url,
+            "LOGKIT_BROKER_OPTIONS": json.dumps(broker.options),
+            "LOGKIT_QUEUE": self.queue,
+            "LOGKIT_RENDEZVOUS_DIR": str(self.rendezvous_dir),
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        self.argv = [
+            sys.executable, "-m", "celery", "-A", app, "worker",
+            "-P", pool, "-c", str(concurrency), "-l", loglevel,
+            "-n", f"{self.queue}@%h",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            *extra_args,
+        ]  # fmt: skip
+        self.lines: list[Line] = []
+        self._changed = threading.Condition()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._readers: list[threading.Thread] = []
+
+    # -- process -------------------------------------------------------------------
+
+    def start(self, ready_timeout: float = 60) -> Worker:
+        self._proc = subprocess.Popen(
+            self.argv, env=self.env, cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for name, stream in (("stdout", self._proc.stdout), ("stderr", self._proc.stderr)):
+            reader = threading.Thread(target=self._read, args=(name, stream), daemon=True)
+            reader.start()
+            self._readers.append(reader)
+        self.wait_for(lambda r: r.get("message", "").endswith(" ready."), ready_timeout)
+        return self
+
+    def stop(self, timeout: float = 30) -> int:
+        assert self._proc is not None
+        if self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout)
+        for reader in self._readers:
+            reader.join(timeout)
+        return self._proc.returncode
+
+    def __enter__(self) -> Worker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _read(self, name: str, stream: Any) -> None:
+        for raw in iter(stream.readline, b""):
+            text = raw.decode("utf-8", "replace").rstrip("\n")
+            try:
+                record = json.loads(text)
+            except ValueError:
+                record = None
+            with self._changed:
+                self.lines.append(Line(name, text, record if isinstance(record, dict) else None))
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    # -- reading -------------------------------------------------------------------
+
+    @property
+    def records(self) -> list[Record]:
+        with self._changed:
+            return [line.record for line in self.lines if line.record is not None]
+
+    @property
+    def not_json(self) -> list[Line]:
+        with self._changed:
+            return [line for line in self.lines if line.record is None]
+
+    def wait_for(self, predicate: Callable[[Record], bool], timeout: float = 60) -> Record:
+        """Return the first record matching *predicate*, waiting for it to be written."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self._changed:
+            while True:
+                for line in self.lines[seen:]:
+                    if line.record is not None and predicate(line.record):
+                        return line.record
+                seen = len(self.lines)
+                exited = self._proc is not None and self._proc.poll() is not None
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (exited and not any(r.is_alive() for r in self._readers)):
+                    tail = "\n".join(line.text for line in self.lines[-40:])
+                    raise AssertionError(f"no matching record within {timeout}s; last lines:\n{tail}")
+                self._changed.wait(min(remaining, 0.5))
+
+    def task_records(self, task_id: str) -> list[Record]:
+        return [r for r in self.records if r.get("task_id") == task_id]
+
+    def wait_for_task_end(self, task_id: str, timeout: float = 60) -> Record:
+        """Wait for celery's own "succeeded" or "raised" line for *task_id*."""
+        return self.wait_for(
+            lambda r: r.get("logger") == "celery.app.trace"
+            and task_id in r.get("message", "")
+            and (" succeeded in " in r["message"] or " raised " in r["message"]),
+            timeout,
+        )
+
+    # -- producing -----------------------------------------------------------------
+
+    def producer(self) -> Celery:
+        app = Celery("producer", set_as_current=False)
+        app.conf.update(
+            broker_url=self.broker.url,
+            broker_transport_options=self.broker.options,
+            task_default_queue=self.queue,
+        )
+        return app
+
+    def send(self, name: str, *args: Any, **kwargs: Any) -> str:
+        with self.producer() as app:
+            return str(app.send_task(f"worker_app.{name}", args=args, kwargs=kwargs).id)
+
+
+def iter_lines(records: Sequence[Record], **match: Any) -> Iterator[Record]:
+    for record in records:
+        if all(record.get(k) == v for k, v in match.items()):
+            yield record

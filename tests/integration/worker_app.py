@@ -1,0 +1,91 @@
+"""The Celery app the real-worker tests run: configured from the environment.
+
+``LOGKIT_BROKER_URL``, ``LOGKIT_BROKER_OPTIONS`` (JSON), ``LOGKIT_QUEUE`` and
+``LOGKIT_RENDEZVOUS_DIR`` are set by :mod:`tests.integration.harness`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+from celery import Celery
+
+import celery_logkit
+
+app = Celery("worker_app")
+app.conf.update(
+    broker_url=os.environ.get("LOGKIT_BROKER_URL", "memory://"),
+    broker_transport_options=json.loads(os.environ.get("LOGKIT_BROKER_OPTIONS", "{}")),
+    broker_connection_retry_on_startup=True,
+    task_default_queue=os.environ.get("LOGKIT_QUEUE", "celery"),
+    worker_prefetch_multiplier=1,
+)
+celery_logkit.install(app)
+
+logger = celery_logkit.get_task_logger(__name__)
+module_logger = logging.getLogger("worker_app.module")
+third_party_logger = logging.getLogger("thirdparty.client")
+
+
+@app.task
+def log_styles(token: str) -> str:
+    """Log one line in every calling style the docs promise."""
+    logger.info("percent style %s %d", token, 7)
+    logger.info("extra style", extra={"order_id": 7, "token": token})
+    logger.info("structured style", order_id=7, amount=9.5, name="a field named name")
+    logger.bind(order_id=7).warning("bound style")
+    try:
+        raise KeyError("inner")
+    except KeyError as inner:
+        try:
+            raise ValueError("outer") from inner
+        except ValueError:
+            logger.exception("exception style")
+    logger.info("stack style", stack_info=True)
+    module_logger.warning("stdlib module logger %s", token)
+    third_party_logger.warning("third-party library line")
+    print(f"print line {token}")
+    return token
+
+
+@app.task(bind=True, max_retries=3, default_retry_delay=0)
+def retry_once(self, token: str) -> str:  # type: ignore[no-untyped-def]
+    """Retry on the first attempt, succeed on the second."""
+    logger.info("attempt %d", self.request.retries)
+    if self.request.retries == 0:
+        raise self.retry(exc=RuntimeError("first attempt fails"), countdown=0)
+    return token
+
+
+@app.task
+def fail(token: str) -> None:
+    """Raise an unexpected exception."""
+    logger.info("about to fail %s", token)
+    raise ZeroDivisionError(f"boom {token}")
+
+
+def _rendezvous(group: str, size: int, me: str) -> None:
+    folder = Path(os.environ["LOGKIT_RENDEZVOUS_DIR"]) / group
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / me).touch()
+    deadline = time.monotonic() + 30
+    while len(list(folder.iterdir())) < size:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"rendezvous {group}: only {len(list(folder.iterdir()))}/{size}")
+        time.sleep(0.005)
+
+
+@app.task(bind=True)
+def overlap(self, group: str, size: int, steps: int) -> str:  # type: ignore[no-untyped-def]
+    """Wait until *size* tasks of *group* run at once, then log interleaved steps."""
+    me = self.request.id
+    _rendezvous(group, size, me)
+    for step in range(steps):
+        logger.info("step %d of %s", step, me)
+        module_logger.info("module step %d of %s", step, me)
+        time.sleep(0.002)
+    return me
