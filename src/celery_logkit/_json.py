@@ -24,7 +24,7 @@ def _safe_repr(value: object) -> str:
     try:
         return repr(value)
     except Exception:  # noqa: BLE001 - any repr may fail; the record must not
-        return f"<unrepresentable {type(value).__qualname__}>"
+        return f"<unrepresentable {type(value).__name__}>"
 
 
 def _default(value: object) -> Any:

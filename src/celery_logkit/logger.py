@@ -25,15 +25,17 @@ class StructuredLogger(logging.Logger):
     """A :class:`logging.Logger` whose logging methods also take keyword fields.
 
     Keyword arguments other than the stdlib's (``exc_info``, ``extra``,
-    ``stack_info``, ``stacklevel``) become fields of the record; they may use any
-    name, including those of ``LogRecord`` attributes such as ``name``.
+    ``stack_info``, ``stacklevel``) become fields of the record.  They may use the
+    names of ``LogRecord`` attributes (``name``, ``args``, ``module``...), but not
+    ``msg``, which the stdlib methods already take (nor ``level`` with ``log()``).
     """
 
-    def _log(
+    def _log(  # type: ignore[override]  # positional-only, so fields may be named "args"
         self,
         level: int,
         msg: object,
         args: Any,
+        /,
         exc_info: _ExcInfo = None,
         extra: Mapping[str, object] | None = None,
         stack_info: bool = False,

@@ -57,7 +57,7 @@ def make_broker(name: str, tmp_path: Path) -> Broker:
 @pytest.fixture(params=["filesystem", "redis", "amqp"])
 def any_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Broker]:
     """Each broker in turn."""
-    yield make_broker(request.param, tmp_path)
+    return make_broker(request.param, tmp_path)
 
 
 @pytest.fixture

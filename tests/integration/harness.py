@@ -148,7 +148,9 @@ class Worker:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or (exited and not any(r.is_alive() for r in self._readers)):
                     tail = "\n".join(line.text for line in self.lines[-40:])
-                    raise AssertionError(f"no matching record within {timeout}s; last lines:\n{tail}")
+                    raise AssertionError(
+                        f"no matching record within {timeout}s; last lines:\n{tail}"
+                    )
                 self._changed.wait(min(remaining, 0.5))
 
     def task_records(self, task_id: str) -> list[Record]:
@@ -157,9 +159,11 @@ class Worker:
     def wait_for_task_end(self, task_id: str, timeout: float = 60) -> Record:
         """Wait for celery's own "succeeded" or "raised" line for *task_id*."""
         return self.wait_for(
-            lambda r: r.get("logger") == "celery.app.trace"
-            and task_id in r.get("message", "")
-            and (" succeeded in " in r["message"] or " raised " in r["message"]),
+            lambda r: (
+                r.get("logger") == "celery.app.trace"
+                and task_id in r.get("message", "")
+                and (" succeeded in " in r["message"] or " raised " in r["message"])
+            ),
             timeout,
         )
 

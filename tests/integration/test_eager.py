@@ -1,0 +1,76 @@
+"""Eager mode (``task_always_eager``, ``task.apply()``): the same context, in-process."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from celery import Celery
+
+import celery_logkit
+from celery_logkit.context import TASK_FIELDS
+
+from ..conftest import Captured
+
+log = celery_logkit.get_task_logger("eager_app.tasks")
+plain = logging.getLogger("eager_app.plain")
+
+
+@pytest.fixture(scope="module")
+def app() -> Celery:
+    app = Celery("eager_app", set_as_current=False)
+    app.conf.task_always_eager = True
+    celery_logkit.install(app)
+
+    @app.task(name="eager_app.child")
+    def child(x: int) -> int:
+        log.info("child runs", x=x)
+        return x
+
+    @app.task(name="eager_app.parent", bind=True)
+    def parent(self, x: int) -> int:  # type: ignore[no-untyped-def]
+        celery_logkit.bind_contextvars(bound_in_task="leaks?")
+        log.info("parent before child")
+        child.apply(args=(x,))
+        plain.info("parent after child")
+        return x
+
+    @app.task(name="eager_app.boom")
+    def boom() -> None:
+        log.info("about to raise")
+        raise RuntimeError("boom")
+
+    return app
+
+
+def test_delay_and_apply_carry_the_task(app: Celery, captured: Captured) -> None:
+    celery_logkit.bind_contextvars(request_id="r-1")
+    result = app.tasks["eager_app.parent"].delay(3)
+    plain.info("after the task")
+
+    before = captured.one("parent before child")
+    assert before["task_id"] == result.id
+    assert before["task_name"] == "eager_app.parent"
+    assert before["request_id"] == "r-1"
+    assert before["bound_in_task"] == "leaks?"
+    inner = captured.one("child runs")
+    assert inner["task_name"] == "eager_app.child"
+    assert inner["task_id"] != result.id
+    assert inner["x"] == 3
+    after_child = captured.one("parent after child")
+    assert after_child["task_id"] == result.id, "the outer task's context is restored"
+
+    outside = captured.one("after the task")
+    assert not set(TASK_FIELDS) & set(outside)
+    assert outside["request_id"] == "r-1", "keys bound before the task are kept"
+    assert "bound_in_task" not in outside, "keys bound inside the task do not leak"
+
+
+def test_failing_task_still_clears_its_context(app: Celery, captured: Captured) -> None:
+    app.conf.task_eager_propagates = False
+    result = app.tasks["eager_app.boom"].apply()
+    plain.info("after the failure")
+    assert result.failed()
+    assert captured.one("about to raise")["task_id"] == result.id
+    assert not set(TASK_FIELDS) & set(captured.one("after the failure"))
+    assert celery_logkit.current_task_context() == {}

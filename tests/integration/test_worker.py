@@ -1,0 +1,163 @@
+"""A real ``celery worker`` writes JSON lines that carry the task they belong to."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from celery_logkit.context import TASK_FIELDS
+
+from .harness import Broker, Record, Worker
+
+pytestmark = pytest.mark.worker
+
+IN_TASK_LOGGERS = {
+    "worker_app",
+    "worker_app.module",
+    "thirdparty.client",
+    "celery.redirected",
+    "celery.app.trace",
+}
+
+
+def assert_every_line_is_json(worker: Worker) -> None:
+    bad = [f"{line.stream}: {line.text!r}" for line in worker.not_json]
+    assert not bad, "lines that are not JSON objects:\n" + "\n".join(bad)
+
+
+def assert_no_task_fields(record: Record) -> None:
+    leaked = {k: record[k] for k in TASK_FIELDS if k in record}
+    assert not leaked, f"line outside a task carries {leaked}: {record}"
+
+
+def by_message(records: list[Record]) -> dict[str, Record]:
+    return {r["message"]: r for r in records}
+
+
+def test_every_line_of_a_task_carries_it(any_broker: Broker, tmp_path: Path) -> None:
+    worker = Worker(any_broker, tmp_path, pool="prefork", concurrency=2)
+    with worker:
+        ok = worker.send("log_styles", "tok")
+        worker.wait_for_task_end(ok)
+        bad = worker.send("fail", "tok2")
+        worker.wait_for_task_end(bad)
+    assert_every_line_is_json(worker)
+
+    lines = by_message(worker.task_records(ok))
+    expected_loggers = {
+        "percent style tok 7": "worker_app",
+        "extra style": "worker_app",
+        "structured style": "worker_app",
+        "bound style": "worker_app",
+        "exception style": "worker_app",
+        "stack style": "worker_app",
+        "stdlib module logger tok": "worker_app.module",
+        "third-party library line": "thirdparty.client",
+        "print line tok": "celery.redirected",
+    }
+    for message, logger in expected_loggers.items():
+        assert message in lines, f"{message!r} missing from the task's lines: {list(lines)}"
+        record = lines[message]
+        assert record["logger"] == logger
+        assert record["task_name"] == "worker_app.log_styles"
+        assert record["root_id"] == ok
+        assert record["retries"] == 0
+        assert record["queue"] == worker.queue
+        assert record["worker"].startswith(f"{worker.queue}@")
+        assert "parent_id" not in record
+        assert "group_id" not in record
+        assert list(record)[:4] == ["timestamp", "level", "logger", "message"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record["timestamp"])
+
+    assert lines["extra style"]["order_id"] == 7
+    assert lines["extra style"]["token"] == "tok"
+    structured = lines["structured style"]
+    assert (structured["order_id"], structured["amount"]) == (7, 9.5)
+    assert structured["name"] == "a field named name"
+    assert lines["bound style"]["order_id"] == 7
+    assert lines["bound style"]["level"] == "warning"
+
+    error = lines["exception style"]["error"]
+    assert error["type"] == "ValueError"
+    assert error["message"] == "outer"
+    assert "KeyError: 'inner'" in error["stack_trace"]
+    assert "direct cause of the following exception" in error["stack_trace"]
+    assert error["stack_trace"].endswith("ValueError: outer")
+    assert "Stack (most recent call last)" in lines["stack style"]["stack_info"]
+
+    succeeded = [r for r in worker.task_records(ok) if r["logger"] == "celery.app.trace"]
+    assert len(succeeded) == 1
+    assert "succeeded in" in succeeded[0]["message"]
+    assert "data" not in succeeded[0], "celery's args/kwargs/result extras must not be logged"
+
+    failed = [r for r in worker.task_records(bad) if r["logger"] == "celery.app.trace"]
+    assert len(failed) == 1
+    assert failed[0]["level"] == "error"
+    assert failed[0]["task_name"] == "worker_app.fail"
+    assert failed[0]["error"]["type"] == "ZeroDivisionError"
+    assert failed[0]["error"]["message"] == "boom tok2"
+
+    for record in worker.records:
+        if record["logger"] not in IN_TASK_LOGGERS:
+            assert_no_task_fields(record)
+    received = [r for r in worker.records if r["logger"] == "celery.worker.strategy"]
+    assert len(received) == 2
+    starting = [r for r in worker.records if r["message"].startswith("Worker ")]
+    assert starting[0]["tasks"] == sorted(
+        ["worker_app.log_styles", "worker_app.retry_once", "worker_app.fail", "worker_app.overlap"]
+    )
+    assert "-------------- " not in "\n".join(line.text for line in worker.lines)
+    assert any(r["message"] == "worker: Warm shutdown (MainProcess)" for r in worker.records)
+
+
+def test_retry_carries_the_attempt(fs_broker: Broker, tmp_path: Path) -> None:
+    with Worker(fs_broker, tmp_path, pool="solo") as worker:
+        task_id = worker.send("retry_once", "again")
+        worker.wait_for(lambda r: r.get("task_id") == task_id and "succeeded in" in r["message"])
+    assert_every_line_is_json(worker)
+    attempts = [r for r in worker.task_records(task_id) if r["message"].startswith("attempt ")]
+    assert [(r["message"], r["retries"]) for r in attempts] == [("attempt 0", 0), ("attempt 1", 1)]
+    assert attempts[1]["root_id"] == task_id
+
+
+def test_lines_between_tasks_carry_no_task(fs_broker: Broker, tmp_path: Path) -> None:
+    """Solo pool: tasks run in the worker's main thread, between celery's own lines."""
+    with Worker(fs_broker, tmp_path, pool="solo") as worker:
+        first = worker.send("log_styles", "one")
+        worker.wait_for_task_end(first)
+        second = worker.send("fail", "two")
+        worker.wait_for_task_end(second)
+    assert_every_line_is_json(worker)
+    assert by_message(worker.task_records(first))["print line one"]["task_id"] == first
+    assert by_message(worker.task_records(second))["about to fail two"]["task_id"] == second
+    received = [r for r in worker.records if r["logger"] == "celery.worker.strategy"]
+    assert [second in r["message"] for r in received] == [False, True]
+    for record in received:
+        assert_no_task_fields(record)
+
+
+@pytest.mark.parametrize(("pool", "concurrency"), [("prefork", 2), ("threads", 4)])
+def test_overlapping_tasks_keep_their_own_context(
+    fs_broker: Broker, tmp_path: Path, pool: str, concurrency: int
+) -> None:
+    steps = 20
+    with Worker(fs_broker, tmp_path, pool=pool, concurrency=concurrency) as worker:
+        ids = [worker.send("overlap", "g", concurrency, steps) for _ in range(concurrency)]
+        for task_id in ids:
+            worker.wait_for_task_end(task_id)
+    assert_every_line_is_json(worker)
+
+    step_lines = [r for r in worker.records if " of " in r["message"] and "step" in r["message"]]
+    assert len(step_lines) == 2 * steps * concurrency
+    for record in step_lines:
+        owner = record["message"].rsplit(" of ", 1)[1]
+        assert record["task_id"] == owner, record
+    positions = {
+        task_id: [i for i, r in enumerate(step_lines) if r["task_id"] == task_id] for task_id in ids
+    }
+    for task_id, mine in positions.items():
+        for other, theirs in positions.items():
+            if other != task_id:
+                assert mine[0] < theirs[-1], "the tasks did not run at the same time"

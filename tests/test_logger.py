@@ -1,0 +1,147 @@
+"""get_task_logger is celery's, plus keyword fields and bind()."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from celery.utils.log import get_task_logger as celery_get_task_logger
+
+import celery_logkit
+from celery_logkit import BoundLogger, StructuredLogger, get_logger, get_task_logger
+
+from .conftest import Captured
+
+
+def test_same_logger_as_celery_and_stdlib() -> None:
+    logger = get_task_logger("proj.tasks.same")
+    assert logger is logging.getLogger("proj.tasks.same")
+    assert logger is celery_get_task_logger("proj.tasks.same")
+    assert logger.parent is logging.getLogger("celery.task")
+    assert isinstance(logger, logging.Logger)
+    assert isinstance(logger, StructuredLogger)
+
+
+@pytest.mark.parametrize("name", ["celery", "celery.task"])
+def test_reserved_names_raise_like_celery(name: str) -> None:
+    with pytest.raises(RuntimeError, match="reserved"):
+        get_task_logger(name)
+
+
+def test_existing_logger_keeps_identity_and_handlers() -> None:
+    existing = logging.getLogger("proj.tasks.existing")
+    handler = logging.NullHandler()
+    existing.addHandler(handler)
+    logger = get_task_logger("proj.tasks.existing")
+    assert logger is existing
+    assert logger.handlers == [handler]
+
+
+def test_custom_logger_class_is_kept() -> None:
+    class AppLogger(logging.Logger):
+        def custom(self) -> str:
+            return "kept"
+
+    manager = logging.Logger.manager
+    manager.setLoggerClass(AppLogger)
+    try:
+        logger = get_task_logger("proj.tasks.custom_class")
+    finally:
+        manager.loggerClass = None
+    assert isinstance(logger, AppLogger)
+    assert logger.custom() == "kept"  # type: ignore[attr-defined]
+    assert isinstance(logger, StructuredLogger)
+
+
+def test_every_stdlib_calling_style(captured: Captured) -> None:
+    logger = get_task_logger("proj.tasks.styles")
+    logger.info("percent %s %d", "a", 1)
+    logger.info("dict %(k)s", {"k": "v"})
+    logger.info("with extra", extra={"order_id": 7})
+    logger.warning("warn")
+    logger.log(logging.ERROR, "log method")
+    try:
+        1 / 0  # noqa: B018
+    except ZeroDivisionError:
+        logger.exception("exception method")
+        logger.error("exc_info", exc_info=True)
+    logger.info("stack", stack_info=True)
+    assert captured.one("percent a 1")["level"] == "info"
+    assert captured.one("dict v")
+    assert captured.one("with extra")["order_id"] == 7
+    assert captured.one("warn")["level"] == "warning"
+    assert captured.one("log method")["level"] == "error"
+    assert captured.one("exception method")["error"]["type"] == "ZeroDivisionError"
+    assert captured.one("exc_info")["error"]["message"] == "division by zero"
+    assert "test_every_stdlib_calling_style" in captured.one("stack")["stack_info"]
+
+
+def test_keyword_fields_any_name(captured: Captured) -> None:
+    logger = get_task_logger("proj.tasks.fields")
+    logger.info("charged card", order_id=7, amount=9.5, name="n", args=[1], level="x")
+    logger.info("mixed %s", "args", extra={"a": 1}, b=2)
+    record = captured.one("charged card")
+    assert (record["order_id"], record["amount"]) == (7, 9.5)
+    assert (record["name"], record["args"]) == ("n", [1])
+    assert record["level"] == "info"
+    assert record["extra"] == {"level": "x"}
+    mixed = captured.one("mixed args")
+    assert (mixed["a"], mixed["b"]) == (1, 2)
+
+
+def test_bind(captured: Captured) -> None:
+    logger = get_task_logger("proj.tasks.bind")
+    bound = logger.bind(order_id=7)
+    assert isinstance(bound, BoundLogger)
+    bound.info("one", step=1)
+    bound.bind(user="u").warning("two %s", "x")
+    bound.unbind("order_id").info("three")
+    bound.new(only=True).error("four")
+    bound.try_unbind("absent").debug("five", order_id=8)
+    assert captured.one("one")["order_id"] == 7
+    assert captured.one("one")["step"] == 1
+    assert captured.one("two x")["user"] == "u"
+    assert "order_id" not in captured.one("three")
+    assert captured.one("four")["only"] is True
+    assert captured.one("five")["order_id"] == 8, "call fields win over bound ones"
+    with pytest.raises(KeyError):
+        bound.unbind("absent")
+    assert bound.name == "proj.tasks.bind"
+    assert bound.fields == {"order_id": 7}
+
+
+def test_caller_location_is_the_users(captured: Captured) -> None:
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = get_task_logger("proj.tasks.location")
+    logger.addHandler(Keep())
+    logger.info("plain")
+    logger.info("fields", a=1)
+    logger.bind(b=2).info("bound")
+    logger.bind(b=2).exception("bound exception")
+    assert {r.funcName for r in records} == {"test_caller_location_is_the_users"}
+    assert {r.filename for r in records} == {"test_logger.py"}
+
+
+def test_disabled_level_formats_nothing() -> None:
+    logger = get_task_logger("proj.tasks.disabled")
+    logger.setLevel(logging.WARNING)
+
+    class Exploding:
+        def __str__(self) -> str:
+            raise AssertionError("formatted")
+
+    logger.debug("never %s", Exploding(), field=Exploding())
+    logger.bind(x=Exploding()).info("never %s", Exploding())
+
+
+def test_get_logger_is_a_plain_module_logger() -> None:
+    logger = get_logger("proj.module")
+    assert logger is logging.getLogger("proj.module")
+    assert logger.parent is logging.getLogger()
+    assert get_logger() is logging.getLogger()
+    assert celery_logkit.get_logger is get_logger
