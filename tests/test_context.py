@@ -54,14 +54,25 @@ def test_started_then_ended_restores_everything() -> None:
     assert current_task_context()["task_id"] == "t1"
     bind_contextvars(during="dropped", before="changed")
     assert bound_fields() == {"before": "changed", "during": "dropped"}
-    task_ended(task)
+    task_ended()
     assert current_task_context() == {}
     assert get_contextvars() == {"before": "kept"}
+    assert vars(task.request) == vars(request()), "nothing is stored on the request"
     clear_contextvars()
 
 
-def test_ended_without_start_clears() -> None:
-    task = SimpleNamespace(name="x", request=request())
-    task_started(task)
-    task_ended(SimpleNamespace(name="x", request=SimpleNamespace()))
+def test_nested_tasks_restore_each_level() -> None:
+    outer = SimpleNamespace(name="outer", request=request(id="o"))
+    inner = SimpleNamespace(name="inner", request=request(id="i"))
+    task_started(outer)
+    task_started(inner)
+    assert current_task_context()["task_id"] == "i"
+    task_ended()
+    assert current_task_context()["task_id"] == "o"
+    task_ended()
+    assert current_task_context() == {}
+
+
+def test_unpaired_end_clears() -> None:
+    task_ended()
     assert current_task_context() == {}

@@ -9,14 +9,15 @@ Two stores, both context-local (one per thread, greenlet or asyncio task):
   own code lands on the worker's lines too.
 
 A task's end restores the bound context as it was at the task's start: keys bound by
-the task body do not leak into the next task, keys bound before it are kept.
+the task body do not leak into the next task, keys bound before it are kept.  Nothing
+is stored on celery's request: its attributes can travel in message headers.
 """
 
 from __future__ import annotations
 
 import contextvars
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog.contextvars as _structlog_cv
 from structlog.contextvars import (
@@ -110,32 +111,37 @@ def task_context_from_request(task_name: str, request: Any) -> dict[str, Any]:
     return {k: v for k, v in zip(TASK_FIELDS, values, strict=True) if v is not None}
 
 
-_SAVED = "_logkit_saved_context"
+class _Saved(NamedTuple):
+    """What a task's start replaced, to put back when it ends (a stack for nesting)."""
+
+    task_context: Mapping[str, Any]
+    bound: dict[str, Any]
+    outer: _Saved | None
+
+
+_saved: contextvars.ContextVar[_Saved | None] = contextvars.ContextVar(
+    "celery_logkit_saved_context", default=None
+)
 
 
 def task_started(task: Any) -> None:
     """Bind *task*'s context; remember what to restore when it ends.
 
-    The saved state is kept on the task's request, which celery pushes for the whole
-    run and pops after ``task_postrun``, so nested eager calls restore correctly.
+    celery sends ``task_prerun`` and ``task_postrun`` in pairs, in the same thread, and
+    nested eager calls nest them: a stack of saved states restores each level.
     """
-    request = task.request
-    saved = (_task_context.get(), get_contextvars())
-    try:
-        setattr(request, _SAVED, saved)
-    except AttributeError:  # pragma: no cover - a request that refuses attributes
-        return
-    _task_context.set(task_context_from_request(task.name, request))
+    _saved.set(_Saved(_task_context.get(), get_contextvars(), _saved.get()))
+    _task_context.set(task_context_from_request(task.name, task.request))
 
 
-def task_ended(task: Any) -> None:
-    """Drop *task*'s context and restore the bound keys as they were at its start."""
-    saved = getattr(task.request, _SAVED, None)
+def task_ended() -> None:
+    """Drop the task's context and restore the bound keys as they were at its start."""
+    saved = _saved.get()
     if saved is None:
         _task_context.set(_EMPTY)
         return
-    previous_task, previous_bound = saved
-    _task_context.set(previous_task)
-    if get_contextvars() != previous_bound:
+    _saved.set(saved.outer)
+    _task_context.set(saved.task_context)
+    if get_contextvars() != saved.bound:
         clear_contextvars()
-        bind_contextvars(**previous_bound)
+        bind_contextvars(**saved.bound)

@@ -86,10 +86,9 @@ class WorkerIntegration:
         if task is not None:
             context.task_started(task)
 
-    def on_task_postrun(self, task: Any = None, **_: Any) -> None:
+    def on_task_postrun(self, **_: Any) -> None:
         """Drop the task's context, however the task ended."""
-        if task is not None:
-            context.task_ended(task)
+        context.task_ended()
 
 
 _ORIGINAL_SHOWWARNING = warnings.showwarning

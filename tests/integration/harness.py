@@ -79,7 +79,7 @@ class Worker:
 
     # -- process -------------------------------------------------------------------
 
-    def start(self, ready_timeout: float = 60) -> Worker:
+    def start(self, ready_timeout: float = 60, *, wait_ready: bool = True) -> Worker:
         self._proc = subprocess.Popen(
             self.argv, env=self.env, cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
@@ -87,7 +87,8 @@ class Worker:
             reader = threading.Thread(target=self._read, args=(name, stream), daemon=True)
             reader.start()
             self._readers.append(reader)
-        self.wait_for(lambda r: r.get("message", "").endswith(" ready."), ready_timeout)
+        if wait_ready:
+            self.wait_for(lambda r: r.get("message", "").endswith(" ready."), ready_timeout)
         return self
 
     def stop(self, timeout: float = 30) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -89,3 +90,10 @@ def overlap(self, group: str, size: int, steps: int) -> str:  # type: ignore[no-
         module_logger.info("module step %d of %s", step, me)
         time.sleep(0.002)
     return me
+
+
+@app.task
+def die() -> None:
+    """Kill the pool process running this task, as the OOM killer would."""
+    logger.warning("about to be killed")
+    os.kill(os.getpid(), signal.SIGKILL)
