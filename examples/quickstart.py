@@ -33,15 +33,15 @@ def pump(stream: IO[bytes], lines: Queue[str | None]) -> None:
 
 
 def ended(line: str, task_ids: set[str]) -> str | None:
-    """Return the task id if *line* is celery's record of a task's end."""
+    """Return the task id if *line* is the record of one of *task_ids*' end."""
     try:
         record = json.loads(line)
     except ValueError:
         return None
-    message = record.get("message", "") if isinstance(record, dict) else ""
-    task_id = record.get("task_id") if isinstance(record, dict) else None
-    if task_id in task_ids and (" succeeded in " in message or " raised " in message):
-        return str(task_id)
+    if not isinstance(record, dict) or record.get("task_id") not in task_ids:
+        return None
+    if record.get("event") in {"task_succeeded", "task_failed"}:
+        return str(record["task_id"])
     return None
 
 

@@ -2,43 +2,93 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import Any
 
 from celery import Celery, signals
 
 from .config import Options
+from .lifecycle import ReplacedCeleryLines, TaskLifecycle
 from .worker import WorkerIntegration
 
-__all__ = ["install"]
+__all__ = ["Installation", "install"]
 
-_integration: WorkerIntegration | None = None
+_log = logging.getLogger("celery_logkit")
+
+
+class Installation:
+    """The app, the options given to ``install()``, and what they resolve to.
+
+    Options are resolved lazily against the app's ``logkit_*`` settings: the app's
+    configuration may be loaded after ``install()`` runs (Django's
+    ``config_from_object``), and is final once a worker starts or a task is sent.
+    """
+
+    def __init__(self, app: Celery, options: Mapping[str, Any]) -> None:
+        self.app = app
+        self.given = dict(options)
+        self._resolved: Options | None = None
+
+    def options(self) -> Options:
+        """Return the resolved options (resolving them on first use)."""
+        if self._resolved is None:
+            try:
+                self._resolved = Options.resolve(self.app.conf, self.given)
+            except (TypeError, ValueError) as exc:
+                _log.error("celery-logkit settings ignored: %s", exc)
+                self._resolved = Options.from_kwargs(self.given)
+        return self._resolved
+
+    def refresh(self) -> Options:
+        """Resolve again, raising on a bad setting (a worker starting must not run on)."""
+        self._resolved = Options.resolve(self.app.conf, self.given)
+        return self._resolved
+
+
+_installation: Installation | None = None
 
 
 def install(app: Celery, **options: Any) -> Celery:
     """Make the workers of *app* log JSON lines that carry their task's context.
 
     Call it once in the module that defines the Celery app.  Nothing changes until a
-    worker (or ``celery beat``) of the app sets up logging; calling it again is safe
-    and replaces the options.  Returns *app*, so it can wrap the constructor.
+    worker (or ``celery beat``) of the app sets up logging, or a task is sent or run;
+    calling it again is safe and replaces the options.  Returns *app*.
 
-    Options: ``schema`` (``"default"``), ``format`` (``"json"``), ``banner``
-    (``False``: celery's text banner is replaced by a structured record).
-    An unknown option name or a bad value raises at once.
+    See the README for the options.  An unknown option name or a bad value raises
+    here; a bad ``logkit_*`` setting stops the worker at start-up.
     """
-    global _integration  # noqa: PLW0603 - signals are process-wide, so is this state
-    parsed = Options.from_kwargs(options)
-    if _integration is not None:
-        _integration.options = parsed
+    global _installation  # noqa: PLW0603 - signals are process-wide, so is this state
+    Options.from_kwargs(options)
+    if _installation is not None:
+        _installation.app, _installation.given = app, dict(options)
+        _installation._resolved = None
         return app
-    integration = _integration = WorkerIntegration(parsed)
+    installation = _installation = Installation(app, options)
+    worker = WorkerIntegration(installation.options, installation.refresh)
+    lifecycle = TaskLifecycle(installation.options)
     receivers: list[tuple[Any, Any]] = [
-        (signals.celeryd_init, integration.on_celeryd_init),
-        (signals.after_setup_logger, integration.on_after_setup_logger),
-        (signals.after_setup_task_logger, integration.on_after_setup_task_logger),
-        (signals.celeryd_after_setup, integration.on_celeryd_after_setup),
-        (signals.task_prerun, integration.on_task_prerun),
-        (signals.task_postrun, integration.on_task_postrun),
+        (signals.celeryd_init, worker.on_celeryd_init),
+        (signals.after_setup_logger, worker.on_after_setup_logger),
+        (signals.after_setup_task_logger, worker.on_after_setup_task_logger),
+        (signals.celeryd_after_setup, worker.on_celeryd_after_setup),
+        (signals.before_task_publish, lifecycle.before_task_publish),
+        (signals.after_task_publish, lifecycle.after_task_publish),
+        (signals.task_received, lifecycle.on_task_received),
+        (signals.task_prerun, lifecycle.on_task_prerun),
+        (signals.task_success, lifecycle.on_task_success),
+        (signals.task_retry, lifecycle.on_task_retry),
+        (signals.task_failure, lifecycle.on_task_failure),
+        (signals.task_internal_error, lifecycle.on_task_internal_error),
+        (signals.task_postrun, lifecycle.on_task_postrun),
+        (signals.task_revoked, lifecycle.on_task_revoked),
+        (signals.task_rejected, lifecycle.on_task_rejected),
+        (signals.task_unknown, lifecycle.on_task_unknown),
     ]
     for signal, receiver in receivers:
         signal.connect(receiver, weak=False, dispatch_uid=f"celery_logkit.{receiver.__name__}")
+    replaced = ReplacedCeleryLines(lifecycle, lambda: installation.options().keep_celery_lines)
+    for name in ReplacedCeleryLines.LOGGERS:
+        logging.getLogger(name).addFilter(replaced)
     return app

@@ -1,30 +1,75 @@
-"""The options :func:`celery_logkit.install` takes, validated once at install time."""
+"""The options of :func:`celery_logkit.install`, validated once.
+
+Each option can be given to ``install(app, ...)`` or as a Celery setting named
+``logkit_<option>`` (``CELERY_LOGKIT_<OPTION>`` in a Django ``settings.py`` read with
+``namespace="CELERY"``); ``install()``'s arguments win over settings.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .schemas import SCHEMAS
 
-__all__ = ["Options"]
+__all__ = ["DEFAULT_EVENT_LEVELS", "SETTING_PREFIX", "Options"]
 
 FORMATS = ("json",)
+SETTING_PREFIX = "logkit_"
+
+DEFAULT_EVENT_LEVELS: Mapping[str, int] = {
+    "task_enqueued": logging.INFO,
+    "task_received": logging.DEBUG,
+    "task_started": logging.INFO,
+    "task_retrying": logging.WARNING,
+    "task_succeeded": logging.INFO,
+    "task_failed": logging.ERROR,
+    "task_failed_expected": logging.INFO,
+    "task_revoked": logging.WARNING,
+    "task_rejected": logging.WARNING,
+    "task_not_found": logging.ERROR,
+    "task_internal_error": logging.CRITICAL,
+}
+"""Each lifecycle event's level; ``task_failed_expected`` is ``task_failed`` for an
+exception listed in the task's ``throws``."""
+
+_OFF = (None, False, "off", "OFF", "none", "NONE")
+
+
+def _level(event: str, value: object) -> int | None:
+    if value in _OFF:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and isinstance(logging.getLevelName(value.upper()), int):
+        level: int = logging.getLevelName(value.upper())
+        return level
+    raise ValueError(
+        f"event_levels[{event!r}]={value!r} is not a level: use a level name "
+        "('DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'), a number, or None to turn it off"
+    )
+
+
+def _names(values: object) -> tuple[str, ...]:
+    if isinstance(values, str):
+        values = [v.strip() for v in values.split(",") if v.strip()]
+    if not isinstance(values, Iterable) or not all(isinstance(v, str) for v in values):
+        raise TypeError(f"propagate={values!r} must be a list of key names")
+    return tuple(values)
 
 
 @dataclasses.dataclass(frozen=True)
 class Options:
-    """What :func:`~celery_logkit.install` was asked for.
-
-    ``schema``: the field names on each line (``"default"``).
-    ``format``: ``"json"``, one JSON object per line.
-    ``banner``: keep celery's text start-up banner on stdout (off by default: it is
-    not JSON; a structured ``Worker starting`` record carries the same facts).
-    """
+    """What :func:`~celery_logkit.install` was asked for (see the README's table)."""
 
     schema: str = "default"
     format: str = "json"
     banner: bool = False
+    event_levels: Mapping[str, int | None] = dataclasses.field(default_factory=dict)
+    keep_celery_lines: bool = False
+    propagate: tuple[str, ...] = ("request_id", "correlation_id")
 
     def __post_init__(self) -> None:
         if self.schema not in SCHEMAS:
@@ -33,17 +78,63 @@ class Options:
         if self.format not in FORMATS:
             accepted = ", ".join(repr(f) for f in FORMATS)
             raise ValueError(f"format={self.format!r} is not one of {accepted}")
-        if not isinstance(self.banner, bool):
-            raise TypeError(f"banner={self.banner!r} must be True or False")
+        for name in ("banner", "keep_celery_lines"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name}={getattr(self, name)!r} must be True or False")
+        if not isinstance(self.event_levels, Mapping):
+            raise TypeError(f"event_levels={self.event_levels!r} must be a mapping")
+        unknown = sorted(set(self.event_levels) - set(DEFAULT_EVENT_LEVELS))
+        if unknown:
+            raise ValueError(
+                f"event_levels has unknown event(s) {', '.join(map(repr, unknown))}; "
+                f"events are {', '.join(DEFAULT_EVENT_LEVELS)}"
+            )
+        levels = {k: _level(k, v) for k, v in self.event_levels.items()}
+        object.__setattr__(self, "event_levels", levels)
+        object.__setattr__(self, "propagate", _names(self.propagate))
+
+    def level(self, event: str) -> int | None:
+        """Return *event*'s level, or ``None`` when it is turned off."""
+        if event in self.event_levels:
+            return self.event_levels[event]
+        return DEFAULT_EVENT_LEVELS[event]
 
     @classmethod
-    def from_kwargs(cls, options: dict[str, Any]) -> Options:
+    def names(cls) -> list[str]:
+        """Return the option names."""
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_kwargs(cls, options: Mapping[str, Any]) -> Options:
         """Build from ``install()``'s keyword arguments; unknown names fail clearly."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(options) - known)
+        unknown = sorted(set(options) - set(cls.names()))
         if unknown:
             raise TypeError(
                 f"install() got unknown option(s) {', '.join(map(repr, unknown))}; "
-                f"accepted options are {', '.join(sorted(known))}"
+                f"accepted options are {', '.join(sorted(cls.names()))}"
             )
         return cls(**options)
+
+    @classmethod
+    def resolve(cls, settings: Mapping[str, Any], options: Mapping[str, Any]) -> Options:
+        """Merge a Celery app's ``logkit_*`` *settings* under ``install()``'s *options*."""
+        known = set(cls.names())
+        unknown = sorted(
+            key
+            for key in settings
+            if isinstance(key, str)
+            and key.lower().startswith(SETTING_PREFIX)
+            and key.lower()[len(SETTING_PREFIX) :] not in known
+        )
+        if unknown:
+            raise ValueError(
+                f"unknown celery-logkit setting(s) {', '.join(map(repr, unknown))}; "
+                f"settings are {', '.join(SETTING_PREFIX + n for n in sorted(known))}"
+            )
+        merged = {
+            name: settings[SETTING_PREFIX + name]
+            for name in known
+            if settings.get(SETTING_PREFIX + name) is not None
+        }
+        merged.update(options)
+        return cls.from_kwargs(merged)

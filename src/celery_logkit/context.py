@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Mapping
+from time import monotonic
 from typing import Any, NamedTuple
 
 import structlog.contextvars as _structlog_cv
@@ -36,6 +37,7 @@ __all__ = [
     "clear_contextvars",
     "current_task_context",
     "get_contextvars",
+    "running_for",
     "task_context_from_request",
     "task_ended",
     "task_started",
@@ -86,62 +88,84 @@ def bound_fields() -> dict[str, Any]:
     return fields
 
 
+def _field(request: Any, name: str) -> Any:
+    """Read *name* from a task Context, or from a worker Request and its message."""
+    value = getattr(request, name, None)
+    if value is None:
+        message = getattr(request, "request_dict", None)
+        if isinstance(message, Mapping):
+            value = message.get(name)
+    return value
+
+
 def _queue(request: Any) -> str | None:
-    info = getattr(request, "delivery_info", None) or {}
+    info = _field(request, "delivery_info") or {}
     queue = info.get("queue") or info.get("routing_key")
     return str(queue) if queue else None
 
 
 def task_context_from_request(task_name: str, request: Any) -> dict[str, Any]:
-    """Build the task context from a task name and a celery request (or Context).
+    """Build the task context from a task name and a celery request.
 
-    Absent values are left out rather than written as ``null``: ``group_id`` only
-    appears for members of a group, ``parent_id`` only for tasks that have a parent.
+    *request* is a task's ``Context`` (``task.request``) or the worker's ``Request``
+    (``task_received``).  A ``shadow`` name given to ``apply_async`` wins, as in
+    celery's own lines.  Absent values are left out rather than written as ``null``:
+    ``group_id`` only appears for members of a group, ``parent_id`` only for tasks
+    that have a parent.
     """
     values = (
-        request.id,
-        task_name,
-        request.retries or 0,
-        request.root_id,
-        request.parent_id,
-        request.group,
+        _field(request, "id"),
+        _field(request, "shadow") or task_name,
+        _field(request, "retries") or 0,
+        _field(request, "root_id"),
+        _field(request, "parent_id"),
+        _field(request, "group"),
         _queue(request),
-        request.hostname,
+        _field(request, "hostname"),
     )
     return {k: v for k, v in zip(TASK_FIELDS, values, strict=True) if v is not None}
 
 
-class _Saved(NamedTuple):
-    """What a task's start replaced, to put back when it ends (a stack for nesting)."""
+class _TaskFrame(NamedTuple):
+    """A running task: its start, and what its start replaced (a stack for nesting)."""
 
-    task_context: Mapping[str, Any]
-    bound: dict[str, Any]
-    outer: _Saved | None
+    started_at: float
+    outer_task_context: Mapping[str, Any]
+    outer_bound: dict[str, Any]
+    outer: _TaskFrame | None
 
 
-_saved: contextvars.ContextVar[_Saved | None] = contextvars.ContextVar(
-    "celery_logkit_saved_context", default=None
+_frame: contextvars.ContextVar[_TaskFrame | None] = contextvars.ContextVar(
+    "celery_logkit_task_frame", default=None
 )
 
 
-def task_started(task: Any) -> None:
-    """Bind *task*'s context; remember what to restore when it ends.
+def task_started(task: Any, propagated: Mapping[str, Any] | None = None) -> None:
+    """Bind *task*'s context and the *propagated* keys; remember what to restore.
 
     celery sends ``task_prerun`` and ``task_postrun`` in pairs, in the same thread, and
-    nested eager calls nest them: a stack of saved states restores each level.
+    nested eager calls nest them: a stack of frames restores each level.
     """
-    _saved.set(_Saved(_task_context.get(), get_contextvars(), _saved.get()))
+    _frame.set(_TaskFrame(monotonic(), _task_context.get(), get_contextvars(), _frame.get()))
     _task_context.set(task_context_from_request(task.name, task.request))
+    if propagated:
+        bind_contextvars(**propagated)
 
 
 def task_ended() -> None:
     """Drop the task's context and restore the bound keys as they were at its start."""
-    saved = _saved.get()
-    if saved is None:
+    frame = _frame.get()
+    if frame is None:
         _task_context.set(_EMPTY)
         return
-    _saved.set(saved.outer)
-    _task_context.set(saved.task_context)
-    if get_contextvars() != saved.bound:
+    _frame.set(frame.outer)
+    _task_context.set(frame.outer_task_context)
+    if get_contextvars() != frame.outer_bound:
         clear_contextvars()
-        bind_contextvars(**saved.bound)
+        bind_contextvars(**frame.outer_bound)
+
+
+def running_for() -> float | None:
+    """Return the seconds since the running task started (``None`` outside a task)."""
+    frame = _frame.get()
+    return None if frame is None else monotonic() - frame.started_at

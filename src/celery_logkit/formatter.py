@@ -15,6 +15,7 @@ __all__ = ["DEFAULT_PROCESSORS", "JsonFormatter"]
 
 DEFAULT_PROCESSORS: tuple[Processor, ...] = (
     processors.add_log_fields,
+    processors.add_event_name,
     processors.merge_task_context,
     processors.merge_caller_fields,
     processors.add_exception,

@@ -3,7 +3,8 @@
 Each processor takes the :class:`logging.LogRecord` and the event dict built so far and
 returns the event dict, like a structlog processor.  The formatter runs them in order:
 
-    add_log_fields -> merge_task_context -> merge_caller_fields -> add_exception
+    add_log_fields -> add_event_name -> merge_task_context -> merge_caller_fields
+    -> add_exception
 
 The event dict uses the default schema's names; a schema then maps it to its own
 names and the serialiser writes it (see :mod:`celery_logkit.formatter`).
@@ -24,6 +25,7 @@ __all__ = [
     "OWNED_KEYS",
     "EventDict",
     "Processor",
+    "add_event_name",
     "add_exception",
     "add_log_fields",
     "exception_fields",
@@ -40,7 +42,7 @@ CONFLICTS_KEY = "extra"
 """Where a caller field goes when the line already owns its name (e.g. ``task_id``)."""
 
 OWNED_KEYS = frozenset(
-    {"timestamp", "level", "logger", "message", "error", "stack_info", CONFLICTS_KEY}
+    {"timestamp", "level", "logger", "message", "event", "error", "stack_info", CONFLICTS_KEY}
     | set(TASK_FIELDS)
 )
 
@@ -50,6 +52,13 @@ _LOGRECORD_ATTRS = frozenset(
 )
 STRUCTURED_FIELDS_ATTR = "_logkit_fields"
 """The record attribute where :class:`~celery_logkit.logger.StructuredLogger` puts fields."""
+EVENT_ATTR = "_logkit_event"
+"""A lifecycle record's event name (``task_started``...)."""
+TASK_ATTR = "_logkit_task"
+"""A lifecycle record's own task context, which wins over the context-local one."""
+ERROR_ATTR = "_logkit_error"
+"""A prepared ``error`` object, which wins over ``exc_info``."""
+_INTERNAL_ATTRS = frozenset({EVENT_ATTR, TASK_ATTR, ERROR_ATTR})
 
 # celery's own records carry ``extra={"data": {...}}`` with the task's args, kwargs and
 # return value reprs: not logged unless the user opts in (they may hold secrets).
@@ -105,9 +114,17 @@ def add_log_fields(record: logging.LogRecord, event: EventDict) -> EventDict:
     return event
 
 
+def add_event_name(record: logging.LogRecord, event: EventDict) -> EventDict:
+    """Add ``event``, the lifecycle event's name, on lifecycle records."""
+    name = record.__dict__.get(EVENT_ATTR)
+    if name is not None:
+        event["event"] = name
+    return event
+
+
 def merge_task_context(record: logging.LogRecord, event: EventDict) -> EventDict:
-    """Add the running task's fields (nothing outside a task)."""
-    context = current_task_context()
+    """Add the task's fields: the record's own task, else the running one, else none."""
+    context = record.__dict__.get(TASK_ATTR) or current_task_context()
     if context:
         event.update(context)
     return event
@@ -122,6 +139,8 @@ def _record_fields(record: logging.LogRecord) -> dict[str, Any]:
             continue
         if key == STRUCTURED_FIELDS_ATTR:
             structured = value
+        elif key in _INTERNAL_ATTRS:
+            continue
         elif not (celery_record and key in _CELERY_INTERNAL_EXTRAS):
             fields[key] = value
     if structured:
@@ -155,23 +174,28 @@ def _type_name(exc_type: type[BaseException]) -> str:
     return f"{module}.{exc_type.__qualname__}"
 
 
-def exception_fields(exc: BaseException) -> dict[str, str]:
+def exception_fields(exc: BaseException, *, stack: bool = True) -> dict[str, str]:
     """Return an exception as ``type``, ``message`` and the full chained ``stack_trace``."""
     try:
         message = str(exc)
     except Exception:  # noqa: BLE001
         message = f"<unprintable {type(exc).__qualname__}>"
+    if not stack:
+        return {"type": _type_name(type(exc)), "message": message}
     try:
-        stack = "".join(traceback.format_exception(exc)).rstrip("\n")
+        text = "".join(traceback.format_exception(exc)).rstrip("\n")
     except Exception:  # noqa: BLE001
-        stack = f"{_type_name(type(exc))}: {message}"
-    return {"type": _type_name(type(exc)), "message": message, "stack_trace": stack}
+        text = f"{_type_name(type(exc))}: {message}"
+    return {"type": _type_name(type(exc)), "message": message, "stack_trace": text}
 
 
 def add_exception(record: logging.LogRecord, event: EventDict) -> EventDict:
     """Add ``error`` (an object) for ``exc_info``, and ``stack_info`` when asked for."""
     exc_info = record.exc_info
-    if exc_info and exc_info[1] is not None:
+    prepared = record.__dict__.get(ERROR_ATTR)
+    if prepared is not None:
+        event["error"] = prepared
+    elif exc_info and exc_info[1] is not None:
         event["error"] = exception_fields(exc_info[1])
     elif record.exc_text:
         event["error"] = {"stack_trace": record.exc_text}

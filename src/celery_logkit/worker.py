@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 import celery
@@ -22,7 +22,6 @@ import celery.apps.worker as celery_worker_module
 from celery.utils.log import ColorFormatter, get_multiprocessing_logger
 from kombu.utils.url import maybe_sanitize_url
 
-from . import context
 from .config import Options
 from .formatter import JsonFormatter
 
@@ -32,14 +31,15 @@ _worker_logger = logging.getLogger("celery.apps.worker")
 
 
 class WorkerIntegration:
-    """The signal receivers, bound to the options given to ``install()``."""
+    """The receivers of celery's worker signals, reading the installed options."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Callable[[], Options], refresh: Callable[[], Options]) -> None:
         self.options = options
+        self.refresh = refresh
 
     def formatter(self) -> logging.Formatter:
         """Return the formatter for the chosen format and schema."""
-        return JsonFormatter(schema=self.options.schema)
+        return JsonFormatter(schema=self.options().schema)
 
     # -- logging set-up -------------------------------------------------------------
 
@@ -60,8 +60,16 @@ class WorkerIntegration:
         self.adopt_handlers((logger,))
 
     def on_celeryd_init(self, instance: Any = None, **_: Any) -> None:
-        """Before the worker does anything: silence the text banner, catch warnings."""
-        if instance is not None and not self.options.banner:
+        """Before the worker does anything: check the settings, JSON from the start."""
+        try:
+            options = self.refresh()
+        except (TypeError, ValueError) as exc:
+            record = logging.LogRecord(
+                "celery_logkit", logging.CRITICAL, __file__, 0, "%s", (exc,), None
+            )
+            _write_line(sys.__stderr__, JsonFormatter().format(record))
+            raise SystemExit(1) from exc
+        if instance is not None and not options.banner:
             instance.quiet = True
         # celery writes its shutdown notices ("worker: Warm shutdown (MainProcess)")
         # with os.write from signal handlers: the one hook is the module's function.
@@ -79,17 +87,6 @@ class WorkerIntegration:
             fields = {"startup_info_error": repr(exc)}
         _worker_logger.info("Worker %s starting", sender, extra=fields)
 
-    # -- task context ---------------------------------------------------------------
-
-    def on_task_prerun(self, task: Any = None, **_: Any) -> None:
-        """Bind the task's context for every line written while it runs."""
-        if task is not None:
-            context.task_started(task)
-
-    def on_task_postrun(self, **_: Any) -> None:
-        """Drop the task's context, however the task ended."""
-        context.task_ended()
-
 
 _ORIGINAL_SHOWWARNING = warnings.showwarning
 
@@ -105,13 +102,17 @@ class _JsonSay:
         self.formatter = formatter
 
     def __call__(self, msg: str, f: TextIO | None = sys.__stderr__) -> None:
-        if f is None:
-            return
         record = logging.LogRecord(
             "celery.apps.worker", logging.WARNING, __file__, 0, msg.strip(), None, None
         )
+        _write_line(f, self.formatter.format(record))
+
+
+def _write_line(stream: TextIO | None, line: str) -> None:
+    """Write *line* with one ``os.write``, bypassing the stream's buffer and lock."""
+    if stream is not None:
         with contextlib.suppress(OSError, ValueError):
-            os.write(f.fileno(), (self.formatter.format(record) + "\n").encode())
+            os.write(stream.fileno(), (line + "\n").encode())
 
 
 class _JsonWarnings:

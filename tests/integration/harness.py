@@ -19,6 +19,7 @@ from celery import Celery
 
 HERE = Path(__file__).resolve().parent
 Record = dict[str, Any]
+TERMINAL = frozenset({"task_succeeded", "task_failed", "task_revoked", "task_not_found"})
 
 
 @dataclass
@@ -158,15 +159,18 @@ class Worker:
         return [r for r in self.records if r.get("task_id") == task_id]
 
     def wait_for_task_end(self, task_id: str, timeout: float = 60) -> Record:
-        """Wait for celery's own "succeeded" or "raised" line for *task_id*."""
+        """Wait for the ``task_succeeded`` or ``task_failed`` record of *task_id*."""
         return self.wait_for(
-            lambda r: (
-                r.get("logger") == "celery.app.trace"
-                and task_id in r.get("message", "")
-                and (" succeeded in " in r["message"] or " raised " in r["message"])
-            ),
-            timeout,
+            lambda r: r.get("task_id") == task_id and r.get("event") in TERMINAL, timeout
         )
+
+    def events(self, task_id: str | None = None) -> list[Record]:
+        """The lifecycle records (of *task_id*, if given), in order."""
+        return [
+            r
+            for r in self.records
+            if "event" in r and (task_id is None or r.get("task_id") == task_id)
+        ]
 
     # -- producing -----------------------------------------------------------------
 

@@ -18,7 +18,6 @@ IN_TASK_LOGGERS = {
     "worker_app.module",
     "thirdparty.client",
     "celery.redirected",
-    "celery.app.trace",
 }
 
 
@@ -87,23 +86,19 @@ def test_every_line_of_a_task_carries_it(any_broker: Broker, tmp_path: Path) -> 
     assert error["stack_trace"].endswith("ValueError: outer")
     assert "Stack (most recent call last)" in lines["stack style"]["stack_info"]
 
-    succeeded = [r for r in worker.task_records(ok) if r["logger"] == "celery.app.trace"]
-    assert len(succeeded) == 1
-    assert "succeeded in" in succeeded[0]["message"]
-    assert "data" not in succeeded[0], "celery's args/kwargs/result extras must not be logged"
-
-    failed = [r for r in worker.task_records(bad) if r["logger"] == "celery.app.trace"]
-    assert len(failed) == 1
-    assert failed[0]["level"] == "error"
-    assert failed[0]["task_name"] == "worker_app.fail"
-    assert failed[0]["error"]["type"] == "ZeroDivisionError"
-    assert failed[0]["error"]["message"] == "boom tok2"
+    assert [r["event"] for r in worker.events(ok)] == ["task_started", "task_succeeded"]
+    failed = worker.events(bad)[-1]
+    assert (failed["event"], failed["level"]) == ("task_failed", "error")
+    assert failed["task_name"] == "worker_app.fail"
+    assert failed["error"]["type"] == "ZeroDivisionError"
+    assert failed["error"]["message"] == "boom tok2"
+    assert not [r for r in worker.records if r["logger"] == "celery.app.trace"], "replaced"
 
     for record in worker.records:
-        if record["logger"] not in IN_TASK_LOGGERS:
+        if record["logger"] not in IN_TASK_LOGGERS and "event" not in record:
             assert_no_task_fields(record)
-    received = [r for r in worker.records if r["logger"] == "celery.worker.strategy"]
-    assert len(received) == 2
+    assert not [r for r in worker.records if r["logger"] == "celery.worker.strategy"], "replaced"
+    assert not [r for r in worker.events() if r["event"] == "task_received"], "DEBUG, not at INFO"
     starting = [r for r in worker.records if r["message"].startswith("Worker ")]
     assert {"worker_app.log_styles", "worker_app.fail"} <= set(starting[0]["tasks"])
     assert starting[0]["pool"] == "prefork"
@@ -115,7 +110,7 @@ def test_every_line_of_a_task_carries_it(any_broker: Broker, tmp_path: Path) -> 
 def test_retry_carries_the_attempt(any_broker: Broker, tmp_path: Path) -> None:
     with Worker(any_broker, tmp_path, pool="solo") as worker:
         task_id = worker.send("retry_once", "again")
-        worker.wait_for(lambda r: r.get("task_id") == task_id and "succeeded in" in r["message"])
+        worker.wait_for_task_end(task_id)
     assert_every_line_is_json(worker)
     attempts = [r for r in worker.task_records(task_id) if r["message"].startswith("attempt ")]
     assert [(r["message"], r["retries"]) for r in attempts] == [("attempt 0", 0), ("attempt 1", 1)]
@@ -123,8 +118,8 @@ def test_retry_carries_the_attempt(any_broker: Broker, tmp_path: Path) -> None:
 
 
 def test_lines_between_tasks_carry_no_task(any_broker: Broker, tmp_path: Path) -> None:
-    """Solo pool: tasks run in the worker's main thread, between celery's own lines."""
-    with Worker(any_broker, tmp_path, pool="solo") as worker:
+    """Solo pool at DEBUG: tasks run in the worker's main thread, between its own lines."""
+    with Worker(any_broker, tmp_path, pool="solo", loglevel="DEBUG") as worker:
         first = worker.send("log_styles", "one")
         worker.wait_for_task_end(first)
         second = worker.send("fail", "two")
@@ -132,10 +127,20 @@ def test_lines_between_tasks_carry_no_task(any_broker: Broker, tmp_path: Path) -
     assert_every_line_is_json(worker)
     assert by_message(worker.task_records(first))["print line one"]["task_id"] == first
     assert by_message(worker.task_records(second))["about to fail two"]["task_id"] == second
-    received = [r for r in worker.records if r["logger"] == "celery.worker.strategy"]
-    assert [second in r["message"] for r in received] == [False, True]
-    for record in received:
+
+    records = worker.records
+    first_end = next(i for i, r in enumerate(records) if r.get("event") == "task_succeeded")
+    second_start = next(
+        i
+        for i, r in enumerate(records)
+        if r.get("event") == "task_started" and r["task_id"] == second
+    )
+    between = [r for r in records[first_end + 1 : second_start] if "event" not in r]
+    assert between, "the worker logs its own lines between two tasks at DEBUG"
+    for record in between:
         assert_no_task_fields(record)
+    received = [r for r in worker.events() if r["event"] == "task_received"]
+    assert [r["task_id"] for r in received] == [first, second]
 
 
 @pytest.mark.parametrize(("pool", "concurrency"), [("prefork", 2), ("threads", 4)])
@@ -149,7 +154,7 @@ def test_overlapping_tasks_keep_their_own_context(
             worker.wait_for_task_end(task_id)
     assert_every_line_is_json(worker)
 
-    step_lines = [r for r in worker.records if " of " in r["message"] and "step" in r["message"]]
+    step_lines = [r for r in worker.records if r["message"].startswith(("step ", "module step "))]
     assert len(step_lines) == 2 * steps * concurrency
     for record in step_lines:
         owner = record["message"].rsplit(" of ", 1)[1]

@@ -1,0 +1,402 @@
+"""A task's life as one structured record per step, by one convention.
+
+Start and success at INFO, retries at WARNING, failures at ERROR; each record carries
+``event`` (django-structlog's names where the steps overlap) and the task's context
+taken from the signal's own arguments, so that records written by the worker's main
+process (worker lost, hard time limit, revoked) are never anonymous.
+
+celery's own lines for the same steps are dropped by :class:`ReplacedCeleryLines`
+unless ``keep_celery_lines=True``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal as _signal
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable, Mapping
+from datetime import datetime
+from typing import Any
+
+from celery.app import trace as _trace
+
+from . import context, propagation
+from .config import Options
+from .processors import (
+    ERROR_ATTR,
+    EVENT_ATTR,
+    STRUCTURED_FIELDS_ATTR,
+    TASK_ATTR,
+    exception_fields,
+)
+
+__all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle"]
+
+LOGGER_NAME = "celery_logkit.lifecycle"
+logger = logging.getLogger(LOGGER_NAME)
+
+_REMEMBERED = 4096
+"""Tasks the worker's main process remembers (received, not yet known to be over)."""
+
+
+class _Bounded(OrderedDict[Hashable, Any]):
+    """A mapping that forgets its oldest entries beyond *size*."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def remember(self, key: Hashable, value: Any = True) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+    def first_time(self, key: Hashable) -> bool:
+        """Return True the first time *key* is seen (and remember it)."""
+        if key in self:
+            return False
+        self.remember(key)
+        return True
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 3)
+
+
+def _describe(exc: object) -> str:
+    if isinstance(exc, BaseException):
+        text = str(exc)
+        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return str(exc)
+
+
+def _error(exception: BaseException, einfo: Any, *, stack: bool) -> dict[str, str]:
+    """``error`` for a failure: celery's own formatted traceback when it has one."""
+    if not stack:
+        return exception_fields(exception, stack=False)
+    text = getattr(einfo, "traceback", None)
+    if isinstance(text, str) and text.strip():
+        return {**exception_fields(exception, stack=False), "stack_trace": text.rstrip("\n")}
+    return exception_fields(exception)
+
+
+def _signame(signum: object) -> tuple[int | None, str | None]:
+    try:
+        number = int(signum)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None, str(signum) if signum else None
+    try:
+        return number, _signal.Signals(number).name
+    except ValueError:
+        return number, None
+
+
+def _when(value: object) -> dict[str, Any]:
+    if isinstance(value, datetime):
+        return {"eta": value.isoformat()}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {"countdown": value}
+    return {}
+
+
+class TaskLifecycle:
+    """The receivers of celery's task signals that log the lifecycle events."""
+
+    def __init__(self, options: Callable[[], Options]) -> None:
+        self.options = options
+        self._received = _Bounded(_REMEMBERED)
+        self._logged = _Bounded(_REMEMBERED)
+        self._failures: deque[BaseException] = deque(maxlen=16)
+
+    # -- emitting -------------------------------------------------------------------
+
+    def _emit(
+        self,
+        event: str,
+        task: Mapping[str, Any],
+        msg: str,
+        args: tuple[Any, ...],
+        fields: Mapping[str, Any] | None = None,
+        *,
+        level_of: str | None = None,
+        error: Mapping[str, str] | None = None,
+    ) -> None:
+        level = self.options().level(level_of or event)
+        if level is None or not logger.isEnabledFor(level):
+            return
+        extra: dict[str, Any] = {EVENT_ATTR: event, TASK_ATTR: task}
+        if fields:
+            extra[STRUCTURED_FIELDS_ATTR] = {k: v for k, v in fields.items() if v is not None}
+        if error is not None:
+            extra[ERROR_ATTR] = error
+        logger.log(level, msg, *args, extra=extra)
+
+    def _task(self, task_id: str | None, task: Any, request: Any = None) -> dict[str, Any]:
+        """Return *task_id*'s context: the running task's, else what the worker saw."""
+        running = context.current_task_context()
+        if task_id is not None and running.get("task_id") == task_id:
+            return dict(running)
+        if request is not None and getattr(request, "id", None) == task_id:
+            return context.task_context_from_request(task.name, request)
+        known = self._received.get(task_id)
+        if known is not None:
+            return dict(known)
+        return {"task_id": task_id, "task_name": getattr(task, "name", None)}
+
+    def logged_failure(self, exc: object) -> bool:
+        """Whether *exc* is an exception whose ``task_failed`` was just handled."""
+        return any(exc is seen for seen in self._failures)
+
+    # -- producer -------------------------------------------------------------------
+
+    def before_task_publish(self, headers: Any = None, **_: Any) -> None:
+        """Put the publish time and the propagated keys in the message's header."""
+        if isinstance(headers, dict):
+            with contextlib.suppress(Exception):  # never break .delay()
+                propagation.inject(headers, self.options().propagate)
+
+    def after_task_publish(
+        self, sender: str | None = None, headers: Any = None, routing_key: Any = None, **kw: Any
+    ) -> None:
+        """``task_enqueued``: the message is on its way (the publisher's own context)."""
+        headers = headers if isinstance(headers, Mapping) else {}
+        body = kw.get("body")
+        child_id = headers.get("id") or (body.get("id") if isinstance(body, Mapping) else None)
+        child_name = headers.get("task") or sender
+        fields = {
+            "child_task_id": child_id,
+            "child_task_name": child_name,
+            "routing_key": routing_key or None,
+            "eta": headers.get("eta"),
+        }
+        self._emit(
+            "task_enqueued",
+            context.current_task_context(),
+            "Task %s[%s] enqueued",
+            (child_name, child_id),
+            fields,
+        )
+
+    # -- worker main process ----------------------------------------------------------
+
+    def on_task_received(self, request: Any = None, **_: Any) -> None:
+        """``task_received`` (DEBUG): the worker took the message."""
+        if request is None:
+            return
+        task = context.task_context_from_request(request.name, request)
+        self._received.remember(task.get("task_id"), task)
+        eta = getattr(request, "eta", None)
+        self._emit(
+            "task_received",
+            task,
+            "Task %s[%s] received",
+            (task.get("task_name"), task.get("task_id")),
+            {"eta": eta.isoformat() if isinstance(eta, datetime) else eta},
+        )
+
+    def on_task_revoked(
+        self,
+        sender: Any = None,
+        request: Any = None,
+        terminated: bool = False,
+        signum: Any = None,
+        expired: bool = False,
+        **_: Any,
+    ) -> None:
+        """``task_revoked`` (WARNING): revoked, terminated or expired."""
+        task_id = getattr(request, "id", None)
+        if not self._logged.first_time(("task_revoked", task_id)):
+            return
+        task = self._task(task_id, sender, request)
+        number, name = _signame(signum) if terminated else (None, None)
+        how = "expired" if expired else "terminated" if terminated else "revoked"
+        self._emit(
+            "task_revoked",
+            task,
+            "Task %s[%s] %s",
+            (task.get("task_name"), task_id, how),
+            {"terminated": bool(terminated), "signum": number, "signame": name,
+             "expired": bool(expired)},
+        )  # fmt: skip
+
+    def on_task_rejected(self, message: Any = None, exc: Any = None, **_: Any) -> None:
+        """``task_rejected`` (WARNING): a message the worker could not use."""
+        headers = getattr(message, "headers", None) or {}
+        task = {"task_id": headers.get("id"), "task_name": headers.get("task")}
+        task = {k: v for k, v in task.items() if v is not None}
+        reason = _describe(exc) if exc is not None else "unknown message"
+        self._emit(
+            "task_rejected",
+            task,
+            "Rejected message for task %s[%s]: %s",
+            (task.get("task_name"), task.get("task_id"), reason),
+            {"reason": reason},
+        )
+
+    def on_task_unknown(
+        self, name: str | None = None, id: str | None = None, exc: Any = None, **_: Any
+    ) -> None:
+        """``task_not_found`` (ERROR): a message for a task name no one registered."""
+        self._emit(
+            "task_not_found",
+            {"task_id": id, "task_name": name},
+            "Received unregistered task %s[%s]",
+            (name, id),
+            {"reason": _describe(exc) if exc is not None else None},
+        )
+
+    # -- where the task runs -----------------------------------------------------------
+
+    def on_task_prerun(self, task: Any = None, **_: Any) -> None:
+        """Bind the task's context, then ``task_started`` with the queue wait."""
+        if task is None:
+            return
+        options = self.options()
+        propagated, published = propagation.extract(task.request, options.propagate)
+        context.task_started(task, propagated)
+        current = context.current_task_context()
+        wait = None if published is None else max(0.0, time.time() - published)
+        self._emit(
+            "task_started",
+            current,
+            "Task %s[%s] started",
+            (current.get("task_name"), current.get("task_id")),
+            {"attempt": current.get("retries", 0) + 1, "queue_wait_ms": _ms(wait)},
+        )
+
+    def on_task_postrun(self, **_: Any) -> None:
+        """Drop the task's context, however the task ended."""
+        context.task_ended()
+
+    def on_task_success(self, sender: Any = None, **_: Any) -> None:
+        """``task_succeeded`` (INFO) with the duration."""
+        request = getattr(sender, "request", None)
+        task = self._task(getattr(request, "id", None), sender, request)
+        duration = _ms(context.running_for())
+        self._emit(
+            "task_succeeded",
+            task,
+            "Task %s[%s] succeeded in %s ms",
+            (task.get("task_name"), task.get("task_id"), duration),
+            {"duration_ms": duration},
+        )
+
+    def on_task_retry(
+        self, sender: Any = None, request: Any = None, reason: Any = None, **_: Any
+    ) -> None:
+        """``task_retrying`` (WARNING): why, which attempt, when the next one runs."""
+        task = self._task(getattr(request, "id", None), sender, request)
+        exc = getattr(reason, "exc", None)
+        why = _describe(exc if exc is not None else reason)
+        running = context.current_task_context().get("task_id") == task.get("task_id")
+        fields = {
+            "reason": why,
+            "attempt": task.get("retries", 0) + 1,
+            "max_retries": getattr(sender, "max_retries", None),
+            **_when(getattr(reason, "when", None)),
+            "duration_ms": _ms(context.running_for()) if running else None,
+        }
+        self._emit(
+            "task_retrying",
+            task,
+            "Task %s[%s] retrying: %s",
+            (task.get("task_name"), task.get("task_id"), why),
+            fields,
+        )
+
+    def on_task_failure(
+        self,
+        sender: Any = None,
+        task_id: str | None = None,
+        exception: BaseException | None = None,
+        einfo: Any = None,
+        **_: Any,
+    ) -> None:
+        """``task_failed``: ERROR with the stack, INFO without for ``Task.throws``."""
+        request = getattr(sender, "request", None)
+        task = self._task(task_id, sender, request)
+        if exception is not None:
+            self._failures.append(exception)
+        if not self._logged.first_time(("task_failed", task_id, task.get("retries"))):
+            return
+        self._received.pop(task_id, None)
+        throws = getattr(sender, "throws", None) or ()
+        expected = exception is not None and bool(throws) and isinstance(exception, throws)
+        running = context.current_task_context().get("task_id") == task_id
+        duration = _ms(context.running_for()) if running else None
+        error = None if exception is None else _error(exception, einfo, stack=not expected)
+        self._emit(
+            "task_failed",
+            task,
+            "Task %s[%s] failed: %s",
+            (task.get("task_name"), task_id, _describe(exception)),
+            {"duration_ms": duration, "expected": expected or None},
+            level_of="task_failed_expected" if expected else None,
+            error=error,
+        )
+
+    def on_task_internal_error(
+        self,
+        sender: Any = None,
+        task_id: str | None = None,
+        exception: BaseException | None = None,
+        einfo: Any = None,
+        **_: Any,
+    ) -> None:
+        """``task_internal_error`` (CRITICAL): celery itself failed around the task."""
+        task = self._task(task_id, sender)
+        self._emit(
+            "task_internal_error",
+            task,
+            "Task %s[%s] internal error: %s",
+            (task.get("task_name"), task_id, _describe(exception)),
+            error=None if exception is None else _error(exception, einfo, stack=True),
+        )
+
+
+class ReplacedCeleryLines(logging.Filter):
+    """Drop celery's own lines for the steps :class:`TaskLifecycle` logs.
+
+    A logger filter on celery's loggers: ``Task ... received``, ``... succeeded in``,
+    ``... retry:``, ``... raised unexpected/expected``, internal errors, discarded
+    revoked tasks and the main process's ``Task handler raised error`` for a failure
+    already logged as ``task_failed``.
+    """
+
+    LOGGERS = (
+        "celery.app.trace",
+        "celery.worker.strategy",
+        "celery.worker.request",
+        "celery.worker.consumer.consumer",
+    )
+    _TEMPLATES = frozenset(
+        {
+            _trace.LOG_RECEIVED,
+            _trace.LOG_SUCCESS,
+            _trace.LOG_FAILURE.strip(),
+            _trace.LOG_INTERNAL_ERROR.strip(),
+            _trace.LOG_RETRY,
+            "Task %s[%s] retry: %s",
+        }
+    )
+
+    def __init__(self, lifecycle: TaskLifecycle, keep: Callable[[], bool]) -> None:
+        super().__init__()
+        self.lifecycle = lifecycle
+        self.keep = keep
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Return False for a celery line that a lifecycle event replaces."""
+        msg = record.msg
+        if not isinstance(msg, str) or self.keep():
+            return True
+        if msg in self._TEMPLATES or msg.startswith("Discarding revoked task"):
+            return False
+        if msg.startswith("Received unregistered task") or msg.startswith("Received invalid"):
+            return False
+        if msg == "Task handler raised error: %r" and isinstance(record.args, tuple):
+            return not (record.args and self.lifecycle.logged_failure(record.args[0]))
+        return True
