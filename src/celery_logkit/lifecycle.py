@@ -320,9 +320,10 @@ class TaskLifecycle:
         task = self._task(task_id, sender, request)
         if exception is not None:
             self._failures.append(exception)
-        if not self._logged.first_time(("task_failed", task_id, task.get("retries"))):
+        # A failure is terminal: once per task id (celery 5.7 reports a hard time
+        # limit twice, from two places in the main process).
+        if not self._logged.first_time(("task_failed", task_id)):
             return
-        self._received.pop(task_id, None)
         throws = getattr(sender, "throws", None) or ()
         expected = exception is not None and bool(throws) and isinstance(exception, throws)
         running = context.current_task_context().get("task_id") == task_id

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Signature
+
+import celery_logkit
 
 HERE = Path(__file__).resolve().parent
 Record = dict[str, Any]
@@ -56,6 +58,8 @@ class Worker:
         self.broker = broker
         self.queue = f"logkit-test-{uuid.uuid4().hex[:12]}"
         self.rendezvous_dir = tmp_path / "rendezvous"
+        (tmp_path / "results").mkdir(exist_ok=True)
+        self.result_backend = f"file://{tmp_path / 'results'}"
         self.env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
@@ -63,6 +67,7 @@ class Worker:
             "LOGKIT_BROKER_OPTIONS": json.dumps(broker.options),
             "LOGKIT_QUEUE": self.queue,
             "LOGKIT_RENDEZVOUS_DIR": str(self.rendezvous_dir),
+            "LOGKIT_RESULT_BACKEND": self.result_backend,
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }
@@ -77,6 +82,7 @@ class Worker:
         self._changed = threading.Condition()
         self._proc: subprocess.Popen[bytes] | None = None
         self._readers: list[threading.Thread] = []
+        self._producer: Celery | None = None
 
     # -- process -------------------------------------------------------------------
 
@@ -103,6 +109,8 @@ class Worker:
                 self._proc.wait(timeout)
         for reader in self._readers:
             reader.join(timeout)
+        if self._producer is not None:
+            self._producer.close()
         return self._proc.returncode
 
     def __enter__(self) -> Worker:
@@ -175,17 +183,26 @@ class Worker:
     # -- producing -----------------------------------------------------------------
 
     def producer(self) -> Celery:
-        app = Celery("producer", set_as_current=False)
-        app.conf.update(
-            broker_url=self.broker.url,
-            broker_transport_options=self.broker.options,
-            task_default_queue=self.queue,
-        )
-        return app
+        """A producer app for this worker's broker and queue, with logkit installed."""
+        if self._producer is None:
+            app = Celery("producer", set_as_current=False)
+            app.conf.update(
+                broker_url=self.broker.url,
+                broker_transport_options=self.broker.options,
+                task_default_queue=self.queue,
+                result_backend=self.result_backend,
+            )
+            self._producer = celery_logkit.install(app)
+        return self._producer
 
-    def send(self, name: str, *args: Any, **kwargs: Any) -> str:
-        with self.producer() as app:
-            return str(app.send_task(f"worker_app.{name}", args=args, kwargs=kwargs).id)
+    def send(self, name: str, *args: Any, **options: Any) -> str:
+        """Send ``worker_app.<name>(*args)``; *options* go to ``send_task``."""
+        sent = self.producer().send_task(f"worker_app.{name}", args=args, **options)
+        return str(sent.id)
+
+    def sig(self, name: str, *args: Any, **options: Any) -> Signature:
+        """A signature of ``worker_app.<name>`` for building workflows."""
+        return self.producer().signature(f"worker_app.{name}", args=args, **options)
 
 
 def iter_lines(records: Sequence[Record], **match: Any) -> Iterator[Record]:

@@ -13,7 +13,7 @@ import signal
 import time
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, Task
 
 import celery_logkit
 
@@ -23,7 +23,9 @@ app.conf.update(
     broker_transport_options=json.loads(os.environ.get("LOGKIT_BROKER_OPTIONS", "{}")),
     broker_connection_retry_on_startup=True,
     task_default_queue=os.environ.get("LOGKIT_QUEUE", "celery"),
+    result_backend=os.environ.get("LOGKIT_RESULT_BACKEND"),
     worker_prefetch_multiplier=1,
+    worker_lost_wait=2,
 )
 celery_logkit.install(app)
 
@@ -97,3 +99,64 @@ def die() -> None:
     """Kill the pool process running this task, as the OOM killer would."""
     logger.warning("about to be killed")
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+@app.task(bind=True)
+def add(self: Task, x: int, y: int) -> int:
+    """Log celery's own view of the workflow ids, to compare with the line's."""
+    logger.info(
+        "adding",
+        seen_root_id=self.request.root_id,
+        seen_parent_id=self.request.parent_id,
+        seen_group_id=self.request.group,
+    )
+    return x + y
+
+
+@app.task
+def tsum(values: list[int]) -> int:
+    """A chord body."""
+    logger.info("summing %d values", len(values))
+    return sum(values)
+
+
+@app.task(bind=True, max_retries=2, default_retry_delay=0)
+def retry_twice(self: Task) -> str:
+    """Retry twice, then succeed."""
+    if self.request.retries < 2:
+        raise self.retry(exc=ConnectionError(f"attempt {self.request.retries + 1} failed"))
+    return "done"
+
+
+@app.task(throws=(KeyError,))
+def expected_failure() -> None:
+    """Fail with an exception the task declares it throws."""
+    raise KeyError("no such order")
+
+
+@app.task(autoretry_for=(ConnectionError,), max_retries=1, default_retry_delay=0)
+def autoretry() -> None:
+    """Fail every attempt; autoretry once, then give up."""
+    raise ConnectionError("still down")
+
+
+@app.task(soft_time_limit=0.5)
+def soft_limit() -> None:
+    """Run into the soft time limit (SoftTimeLimitExceeded raised in the task)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+    raise AssertionError("soft time limit never came")
+
+
+@app.task(time_limit=1)
+def hard_limit() -> None:
+    """Run into the hard time limit: the pool process is killed."""
+    time.sleep(30)
+
+
+@app.task
+def wait_to_be_revoked() -> None:
+    """Sleep until terminated by a revoke."""
+    logger.info("waiting to be revoked")
+    time.sleep(60)

@@ -1,0 +1,240 @@
+"""Every state a task can reach, logged once, at the right level, by a real worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from celery import chain, chord, group
+
+import celery_logkit
+
+from .harness import Broker, Record, Worker
+
+pytestmark = pytest.mark.worker
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+
+def events(worker: Worker, task_id: str, event: str) -> list[Record]:
+    return [r for r in worker.events(task_id) if r["event"] == event]
+
+
+def once(worker: Worker, task_id: str, event: str, level: str) -> Record:
+    found = events(worker, task_id, event)
+    assert len(found) == 1, f"{event} of {task_id} logged {len(found)} times: {found}"
+    record = found[0]
+    assert record["level"] == level, record
+    assert record["task_id"] == task_id
+    assert record["logger"] == "celery_logkit.lifecycle"
+    return record
+
+
+def assert_task(record: Record, name: str) -> None:
+    assert record["task_name"] == f"worker_app.{name}", record
+    assert record["worker"].startswith("logkit-test-"), record
+    assert record["queue"].startswith("logkit-test-"), record
+
+
+def steps_of(result: Any) -> list[str]:
+    ids = []
+    while result is not None:
+        ids.append(result.id)
+        result = result.parent
+    return ids[::-1]
+
+
+def test_every_state_is_logged_once(any_broker: Broker, tmp_path: Path) -> None:
+    worker = Worker(any_broker, tmp_path, pool="prefork", concurrency=3)
+    with worker:
+        with celery_logkit.bound_contextvars(
+            request_id="req-42", correlation_id=Unprintable(), password="hunter2"
+        ):
+            ok = worker.send("add", 1, 2)
+            retried = worker.send("retry_twice")
+            unexpected = worker.send("fail", "x")
+            expected = worker.send("expected_failure")
+            auto = worker.send("autoretry")
+            soft = worker.send("soft_limit")
+            # due after it expires: RabbitMQ drops a message that is already expired
+            expired = worker.send("add", 0, 0, countdown=1.5, expires=1.0)
+            unknown = worker.send("no_such_task")
+            chained = steps_of(
+                chain(worker.sig("add", 1, 1), worker.sig("add", 2), worker.sig("add", 3))
+                .apply_async()
+            )  # fmt: skip
+            grouped = group(worker.sig("add", i, i) for i in range(3)).apply_async()
+            chorded = chord([worker.sig("add", i, i) for i in range(2)], worker.sig("tsum"))()
+        waits = [ok, retried, unexpected, expected, auto, soft, expired, unknown, *chained]
+        waits += [r.id for r in grouped.results] + [chorded.id]
+        for task_id in waits:
+            worker.wait_for_task_end(task_id)
+        hard = worker.send("hard_limit")
+        worker.wait_for_task_end(hard)
+        killed = worker.send("die")
+        worker.wait_for_task_end(killed)
+    assert not worker.not_json, worker.not_json
+
+    # success, with the producer's publish time and allow-listed context
+    started = once(worker, ok, "task_started", "info")
+    assert_task(started, "add")
+    assert started["attempt"] == 1
+    assert 0 <= started["queue_wait_ms"] < 60_000
+    assert started["request_id"] == "req-42"
+    assert "correlation_id" not in started, "a value that is not a string is dropped"
+    assert "password" not in started, "only allow-listed keys travel"
+    succeeded = once(worker, ok, "task_succeeded", "info")
+    assert succeeded["duration_ms"] > 0
+    assert (
+        succeeded["message"]
+        == f"Task worker_app.add[{ok}] succeeded in {succeeded['duration_ms']} ms"
+    )
+    assert succeeded["request_id"] == "req-42"
+
+    # retry twice, then success
+    starts = events(worker, retried, "task_started")
+    assert [(r["attempt"], r["retries"]) for r in starts] == [(1, 0), (2, 1), (3, 2)]
+    retries = events(worker, retried, "task_retrying")
+    assert [r["level"] for r in retries] == ["warning", "warning"]
+    assert [r["attempt"] for r in retries] == [1, 2]
+    assert [r["reason"] for r in retries] == [
+        "ConnectionError: attempt 1 failed",
+        "ConnectionError: attempt 2 failed",
+    ]
+    assert all(r["max_retries"] == 2 and r["duration_ms"] >= 0 for r in retries)
+    assert all(r["request_id"] == "req-42" for r in starts), "retries keep the context"
+    once(worker, retried, "task_succeeded", "info")
+    assert not events(worker, retried, "task_failed")
+    republished = events(worker, retried, "task_enqueued")
+    assert [r["child_task_id"] for r in republished] == [retried, retried]
+
+    # unexpected failure: ERROR with the stack
+    failed = once(worker, unexpected, "task_failed", "error")
+    assert_task(failed, "fail")
+    assert failed["error"]["type"] == "ZeroDivisionError"
+    assert failed["error"]["message"] == "boom x"
+    assert failed["error"]["stack_trace"].rstrip().endswith("ZeroDivisionError: boom x")
+    assert failed["duration_ms"] > 0
+
+    # a failure the task declares in `throws`: INFO, no stack
+    failed = once(worker, expected, "task_failed", "info")
+    assert failed["error"] == {"type": "KeyError", "message": "'no such order'"}
+    assert failed["expected"] is True
+
+    # autoretry_for: one retry, then the failure
+    assert len(events(worker, auto, "task_started")) == 2
+    retry = once(worker, auto, "task_retrying", "warning")
+    assert retry["reason"] == "ConnectionError: still down"
+    assert once(worker, auto, "task_failed", "error")["error"]["type"] == "ConnectionError"
+
+    # soft time limit: raised inside the task
+    failed = once(worker, soft, "task_failed", "error")
+    assert failed["error"]["type"] == "billiard.exceptions.SoftTimeLimitExceeded"
+    assert failed["duration_ms"] >= 500
+
+    # hard time limit: the main process reports it (celery 5.7 says it twice)
+    failed = once(worker, hard, "task_failed", "error")
+    assert_task(failed, "hard_limit")
+    assert failed["error"]["type"] == "billiard.exceptions.TimeLimitExceeded"
+    assert "duration_ms" not in failed, "the main process does not know when it started"
+
+    # the pool process running the task was killed
+    failed = once(worker, killed, "task_failed", "error")
+    assert_task(failed, "die")
+    assert failed["error"]["type"] == "billiard.exceptions.WorkerLostError"
+
+    # expired before it ran
+    revoked = once(worker, expired, "task_revoked", "warning")
+    assert (revoked["expired"], revoked["terminated"]) == (True, False)
+    assert_task(revoked, "add")
+    assert not events(worker, expired, "task_started")
+
+    # a message for a task nobody registered
+    missing = once(worker, unknown, "task_not_found", "error")
+    assert missing["task_name"] == "worker_app.no_such_task"
+
+    # chain: root = first step, parent = previous step; the worker publishes steps 2 and 3
+    first, second, third = chained
+    for step, parent in ((first, None), (second, first), (third, second)):
+        record = once(worker, step, "task_started", "info")
+        assert record["root_id"] == first
+        assert record.get("parent_id") == parent
+        assert record["request_id"] == "req-42", "chain steps inherit the context"
+        once(worker, step, "task_succeeded", "info")
+    enqueued = [r for r in worker.events() if r["event"] == "task_enqueued"]
+    assert {(r["task_id"], r["child_task_id"]) for r in enqueued} >= {
+        (first, second),
+        (second, third),
+    }
+
+    # group and chord members carry the group id
+    for member in grouped.results:
+        assert once(worker, member.id, "task_started", "info")["group_id"] == grouped.id
+    header = chorded.parent
+    for member in header.results:
+        assert once(worker, member.id, "task_started", "info")["group_id"] == header.id
+    once(worker, chorded.id, "task_succeeded", "info")
+
+    # what the task saw of its workflow ids is what its lines say
+    for record in worker.records:
+        if record["message"] == "adding":
+            assert record.get("root_id") == record["seen_root_id"]
+            assert record.get("parent_id") == record["seen_parent_id"]
+            assert record.get("group_id") == record["seen_group_id"]
+
+    # celery's own lines for the same steps are replaced
+    assert not [r for r in worker.records if r["logger"] == "celery.app.trace"]
+    assert not [r for r in worker.records if "Task handler raised error" in r["message"]]
+    assert not [r for r in worker.records if r["logger"] == "celery.worker.strategy"]
+
+
+@pytest.mark.parametrize("broker_name", ["redis", "amqp"])
+def test_revoke_with_terminate(broker_name: str, tmp_path: Path) -> None:
+    """Control commands need a broadcast exchange, which the filesystem transport lacks."""
+    from .conftest import make_broker
+
+    worker = Worker(make_broker(broker_name, tmp_path), tmp_path, pool="prefork", concurrency=1)
+    with worker:
+        target = worker.send("wait_to_be_revoked")
+        worker.wait_for(lambda r: r.get("task_id") == target and r["message"].startswith("waiting"))
+        worker.producer().control.revoke(target, terminate=True)
+        worker.wait_for_task_end(target)
+    revoked = once(worker, target, "task_revoked", "warning")
+    assert_task(revoked, "wait_to_be_revoked")
+    assert (revoked["terminated"], revoked["signame"], revoked["expired"]) == (
+        True,
+        "SIGTERM",
+        False,
+    )
+    assert not events(worker, target, "task_failed")
+    assert not [r for r in worker.records if "Discarding revoked" in r["message"]]
+
+
+def test_queue_wait_absent_without_logkit_on_the_producer(
+    fs_broker: Broker, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    worker = Worker(fs_broker, tmp_path, pool="solo")
+    with worker:
+        code = (
+            "import json, sys; from celery import Celery;"
+            "app = Celery('plain', broker=sys.argv[1]);"
+            "app.conf.broker_transport_options = json.loads(sys.argv[2]);"
+            "print(app.send_task('worker_app.add', args=(1, 1), queue=sys.argv[3]).id)"
+        )
+        sent = subprocess.run(
+            [sys.executable, "-c", code, fs_broker.url, __import__("json").dumps(fs_broker.options),
+             worker.queue],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        task_id = sent.stdout.strip()
+        worker.wait_for_task_end(task_id)
+    started = once(worker, task_id, "task_started", "info")
+    assert "queue_wait_ms" not in started
+    assert once(worker, task_id, "task_succeeded", "info")["duration_ms"] > 0
