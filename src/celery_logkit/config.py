@@ -117,7 +117,11 @@ class Options:
 
     @classmethod
     def resolve(cls, settings: Mapping[str, Any], options: Mapping[str, Any]) -> Options:
-        """Merge a Celery app's ``logkit_*`` *settings* under ``install()``'s *options*."""
+        """Merge a Celery app's ``logkit_*`` *settings* under ``install()``'s *options*.
+
+        ``event_levels`` merges per event: an event ``install()`` names wins, the
+        others keep their setting.
+        """
         known = set(cls.names())
         unknown = sorted(
             key
@@ -136,5 +140,8 @@ class Options:
             for name in known
             if settings.get(SETTING_PREFIX + name) is not None
         }
+        levels = {**(merged.get("event_levels") or {}), **(options.get("event_levels") or {})}
         merged.update(options)
+        if levels:
+            merged["event_levels"] = levels
         return cls.from_kwargs(merged)

@@ -113,6 +113,14 @@ class Worker:
             self._producer.close()
         return self._proc.returncode
 
+    def wait_exit(self, timeout: float = 60) -> int:
+        """Wait for the worker to exit by itself; return its exit status."""
+        assert self._proc is not None
+        code = self._proc.wait(timeout)
+        for reader in self._readers:
+            reader.join(timeout)
+        return code
+
     def __enter__(self) -> Worker:
         return self.start()
 

@@ -74,3 +74,23 @@ def test_failing_task_still_clears_its_context(app: Celery, captured: Captured) 
     assert captured.one("about to raise")["task_id"] == result.id
     assert not set(TASK_FIELDS) & set(captured.one("after the failure"))
     assert celery_logkit.current_task_context() == {}
+
+
+def test_eager_tasks_log_their_lifecycle(app: Celery, captured: Captured) -> None:
+    app.conf.task_eager_propagates = False
+    ok = app.tasks["eager_app.parent"].apply(args=(2,))
+    bad = app.tasks["eager_app.boom"].apply()
+    events = [(r["event"], r["task_id"]) for r in captured.records if "event" in r]
+    child_id = captured.one("child runs")["task_id"]
+    assert events == [
+        ("task_started", ok.id),
+        ("task_started", child_id),
+        ("task_succeeded", child_id),
+        ("task_succeeded", ok.id),
+        ("task_started", bad.id),
+        ("task_failed", bad.id),
+    ]
+    failed = next(r for r in captured.records if r.get("event") == "task_failed")
+    assert failed["level"] == "error"
+    assert failed["error"]["type"] == "RuntimeError"
+    assert not [r for r in captured.records if r["logger"] == "celery.app.trace"]

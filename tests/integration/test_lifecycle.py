@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -238,3 +239,44 @@ def test_queue_wait_absent_without_logkit_on_the_producer(
     started = once(worker, task_id, "task_started", "info")
     assert "queue_wait_ms" not in started
     assert once(worker, task_id, "task_succeeded", "info")["duration_ms"] > 0
+
+
+def test_levels_and_celery_lines_from_settings(fs_broker: Broker, tmp_path: Path) -> None:
+    settings = {
+        "logkit_event_levels": {"task_started": None, "task_succeeded": "WARNING"},
+        "logkit_keep_celery_lines": True,
+    }
+    worker = Worker(
+        fs_broker,
+        tmp_path,
+        pool="solo",
+        env={
+            "LOGKIT_SETTINGS": json.dumps(settings),
+            "LOGKIT_INSTALL_OPTIONS": json.dumps({"event_levels": {"task_failed": "CRITICAL"}}),
+        },
+    )
+    with worker:
+        ok = worker.send("add", 1, 1)
+        worker.wait_for_task_end(ok)
+        bad = worker.send("fail", "x")
+        worker.wait_for_task_end(bad)
+    assert [r["event"] for r in worker.events(ok)] == ["task_succeeded"]
+    assert once(worker, ok, "task_succeeded", "warning")
+    assert once(worker, bad, "task_failed", "critical"), "install() wins over settings"
+    celery_lines = [r for r in worker.records if r["logger"] == "celery.app.trace"]
+    assert [r["task_id"] for r in celery_lines] == [ok, bad], "kept: celery's own lines too"
+
+
+def test_a_bad_setting_stops_the_worker(fs_broker: Broker, tmp_path: Path) -> None:
+    worker = Worker(
+        fs_broker,
+        tmp_path,
+        env={"LOGKIT_SETTINGS": json.dumps({"logkit_event_levels": {"task_sarted": "INFO"}})},
+    )
+    worker.start(wait_ready=False)
+    assert worker.wait_exit(timeout=60) == 1
+    assert not worker.not_json, worker.not_json
+    critical = [r for r in worker.records if r["level"] == "critical"]
+    assert len(critical) == 1
+    assert "'task_sarted'" in critical[0]["message"]
+    assert "task_started" in critical[0]["message"]

@@ -27,7 +27,8 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     worker_lost_wait=2,
 )
-celery_logkit.install(app)
+app.conf.update(json.loads(os.environ.get("LOGKIT_SETTINGS", "{}")))
+celery_logkit.install(app, **json.loads(os.environ.get("LOGKIT_INSTALL_OPTIONS", "{}")))
 
 logger = celery_logkit.get_task_logger(__name__)
 module_logger = logging.getLogger("worker_app.module")

@@ -1,0 +1,66 @@
+"""Lifecycle pieces that need no worker: levels, celery's replaced lines, dedupe."""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+from celery.app import trace
+
+from celery_logkit.config import Options
+from celery_logkit.lifecycle import ReplacedCeleryLines, TaskLifecycle, _signame
+
+from .conftest import Captured
+
+
+def record(name: str, msg: str, *args: object) -> logging.LogRecord:
+    return logging.LogRecord(name, logging.INFO, __file__, 1, msg, args, None)
+
+
+def test_celery_lines_replaced_unless_kept() -> None:
+    lifecycle = TaskLifecycle(Options)
+    keep = False
+    replaced = ReplacedCeleryLines(lifecycle, lambda: keep)
+    exc = RuntimeError("lost")
+    lifecycle.on_task_failure(sender=SimpleNamespace(name="t"), task_id="1", exception=exc)
+    dropped = [
+        record("celery.app.trace", trace.LOG_SUCCESS, {}),
+        record("celery.app.trace", trace.LOG_FAILURE.strip(), {}),
+        record("celery.app.trace", trace.LOG_RETRY, {}),
+        record("celery.worker.strategy", trace.LOG_RECEIVED, {}),
+        record("celery.worker.request", "Discarding revoked task: %s[%s]", "t", "1"),
+        record("celery.worker.request", "Task handler raised error: %r", exc),
+    ]
+    kept = [
+        record("celery.worker.request", "Task handler raised error: %r", RuntimeError("other")),
+        record("celery.worker.request", "Soft time limit (%ss) exceeded for %s[%s]", 1, "t", "1"),
+        record("celery.app.trace", trace.LOG_IGNORED, {}),
+    ]
+    assert [replaced.filter(r) for r in dropped] == [False] * len(dropped)
+    assert all(replaced.filter(r) for r in kept)
+    keep = True
+    assert all(replaced.filter(r) for r in dropped)
+
+
+def test_failure_logged_once_per_task(captured: Captured) -> None:
+    lifecycle = TaskLifecycle(Options)
+    task = SimpleNamespace(name="proj.t", request=SimpleNamespace(id=None))
+    for _ in range(2):
+        lifecycle.on_task_failure(sender=task, task_id="abc", exception=ValueError("x"))
+    failed = [r for r in captured.records if r.get("event") == "task_failed"]
+    assert len(failed) == 1
+    assert (failed[0]["task_id"], failed[0]["task_name"]) == ("abc", "proj.t")
+    assert failed[0]["error"]["type"] == "ValueError"
+
+
+def test_turned_off_event_writes_nothing(captured: Captured) -> None:
+    lifecycle = TaskLifecycle(lambda: Options(event_levels={"task_not_found": None}))
+    lifecycle.on_task_unknown(name="nope", id="1")
+    assert captured.records == []
+
+
+def test_signal_names() -> None:
+    assert _signame(15) == (15, "SIGTERM")
+    assert _signame("9") == (9, "SIGKILL")
+    assert _signame(None) == (None, None)
+    assert _signame(999) == (999, None)
