@@ -66,6 +66,13 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 3)
 
 
+def _duration_ms(task_id: object) -> float | None:
+    """How long *task_id* has been running, if it is the task running here."""
+    if task_id is None or context.current_task_context().get("task_id") != task_id:
+        return None
+    return _ms(context.running_for())
+
+
 def _describe(exc: object) -> str:
     if isinstance(exc, BaseException):
         text = str(exc)
@@ -275,7 +282,7 @@ class TaskLifecycle:
         """``task_succeeded`` (INFO) with the duration."""
         request = getattr(sender, "request", None)
         task = self._task(getattr(request, "id", None), sender, request)
-        duration = _ms(context.running_for())
+        duration = _duration_ms(task.get("task_id"))
         self._emit(
             "task_succeeded",
             task,
@@ -291,13 +298,12 @@ class TaskLifecycle:
         task = self._task(getattr(request, "id", None), sender, request)
         exc = getattr(reason, "exc", None)
         why = _describe(exc if exc is not None else reason)
-        running = context.current_task_context().get("task_id") == task.get("task_id")
         fields = {
             "reason": why,
             "attempt": task.get("retries", 0) + 1,
             "max_retries": getattr(sender, "max_retries", None),
             **_when(getattr(reason, "when", None)),
-            "duration_ms": _ms(context.running_for()) if running else None,
+            "duration_ms": _duration_ms(task.get("task_id")),
         }
         self._emit(
             "task_retrying",
@@ -326,8 +332,7 @@ class TaskLifecycle:
             return
         throws = getattr(sender, "throws", None) or ()
         expected = exception is not None and bool(throws) and isinstance(exception, throws)
-        running = context.current_task_context().get("task_id") == task_id
-        duration = _ms(context.running_for()) if running else None
+        duration = _duration_ms(task_id)
         error = None if exception is None else _error(exception, einfo, stack=not expected)
         self._emit(
             "task_failed",
