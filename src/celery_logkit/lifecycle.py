@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal as _signal
+import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Mapping
@@ -42,13 +43,18 @@ _REMEMBERED = 4096
 
 
 class _Bounded(OrderedDict[Hashable, Any]):
-    """A mapping that forgets its oldest entries beyond *size*."""
+    """A mapping that forgets its oldest entries beyond *size*; safe across threads."""
 
     def __init__(self, size: int) -> None:
         super().__init__()
         self.size = size
+        self._lock = threading.Lock()
 
     def remember(self, key: Hashable, value: Any = True) -> None:
+        with self._lock:
+            self._remember(key, value)
+
+    def _remember(self, key: Hashable, value: Any) -> None:
         self[key] = value
         self.move_to_end(key)
         while len(self) > self.size:
@@ -56,10 +62,11 @@ class _Bounded(OrderedDict[Hashable, Any]):
 
     def first_time(self, key: Hashable) -> bool:
         """Return True the first time *key* is seen (and remember it)."""
-        if key in self:
-            return False
-        self.remember(key)
-        return True
+        with self._lock:
+            if key in self:
+                return False
+            self._remember(key, True)
+            return True
 
 
 def _ms(seconds: float | None) -> float | None:
