@@ -34,7 +34,7 @@ def test_install_twice_connects_once() -> None:
 def test_unknown_option_is_named() -> None:
     with pytest.raises(
         TypeError,
-        match=r"'schemaa'.*accepted options are banner, event_levels, format",
+        match=r"'schemaa'.*accepted options are banner, env, event_levels, format",
     ):
         celery_logkit.install(Celery("bad", set_as_current=False), schemaa="ecs")
 

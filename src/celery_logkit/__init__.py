@@ -6,6 +6,7 @@ Import it freely: nothing is configured until :func:`install` is called.
 from __future__ import annotations
 
 from ._install import install
+from .console import ConsoleFormatter
 from .context import (
     bind_contextvars,
     bound_contextvars,
@@ -19,6 +20,7 @@ from .logger import BoundLogger, StructuredLogger, get_logger, get_task_logger
 
 __all__ = [
     "BoundLogger",
+    "ConsoleFormatter",
     "JsonFormatter",
     "StructuredLogger",
     "__version__",

@@ -9,6 +9,7 @@ from typing import Any
 from celery import Celery, signals
 
 from .config import Options
+from .formatter import set_installed_app_name
 from .lifecycle import ReplacedCeleryLines, TaskLifecycle
 from .worker import WorkerIntegration
 
@@ -61,6 +62,7 @@ def install(app: Celery, **options: Any) -> Celery:
     """
     global _installation  # noqa: PLW0603 - signals are process-wide, so is this state
     Options.from_kwargs(options)
+    set_installed_app_name(app.main)
     if _installation is not None:
         _installation.app, _installation.given = app, dict(options)
         _installation._resolved = None

@@ -2,13 +2,16 @@
 
 Each option can be given to ``install(app, ...)`` or as a Celery setting named
 ``logkit_<option>`` (``CELERY_LOGKIT_<OPTION>`` in a Django ``settings.py`` read with
-``namespace="CELERY"``); ``install()``'s arguments win over settings.
+``namespace="CELERY"``); ``schema`` and ``format`` also as the environment variables
+``LOGKIT_SCHEMA`` and ``LOGKIT_FORMAT``.  ``install()``'s arguments win over settings,
+settings over environment variables.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -16,7 +19,8 @@ from .schemas import SCHEMAS
 
 __all__ = ["DEFAULT_EVENT_LEVELS", "SETTING_PREFIX", "Options"]
 
-FORMATS = ("json",)
+FORMATS = ("auto", "json", "console")
+ENVIRONMENT = {"schema": "LOGKIT_SCHEMA", "format": "LOGKIT_FORMAT"}
 SETTING_PREFIX = "logkit_"
 
 DEFAULT_EVENT_LEVELS: Mapping[str, int] = {
@@ -65,11 +69,14 @@ class Options:
     """What :func:`~celery_logkit.install` was asked for (see the README's table)."""
 
     schema: str = "default"
-    format: str = "json"
+    format: str = "auto"
     banner: bool = False
     event_levels: Mapping[str, int | None] = dataclasses.field(default_factory=dict)
     keep_celery_lines: bool = False
     propagate: tuple[str, ...] = ("request_id", "correlation_id")
+    service: str | None = None
+    env: str | None = None
+    version: str | None = None
 
     def __post_init__(self) -> None:
         if self.schema not in SCHEMAS:
@@ -81,6 +88,9 @@ class Options:
         for name in ("banner", "keep_celery_lines"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name}={getattr(self, name)!r} must be True or False")
+        for name in ("service", "env", "version"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name}={getattr(self, name)!r} must be a string")
         if not isinstance(self.event_levels, Mapping):
             raise TypeError(f"event_levels={self.event_levels!r} must be a mapping")
         unknown = sorted(set(self.event_levels) - set(DEFAULT_EVENT_LEVELS))
@@ -116,8 +126,13 @@ class Options:
         return cls(**options)
 
     @classmethod
-    def resolve(cls, settings: Mapping[str, Any], options: Mapping[str, Any]) -> Options:
-        """Merge a Celery app's ``logkit_*`` *settings* under ``install()``'s *options*.
+    def resolve(
+        cls,
+        settings: Mapping[str, Any],
+        options: Mapping[str, Any],
+        environ: Mapping[str, str] | None = None,
+    ) -> Options:
+        """Merge *environ*, then a Celery app's ``logkit_*`` *settings*, under *options*.
 
         ``event_levels`` merges per event: an event ``install()`` names wins, the
         others keep their setting.
@@ -135,7 +150,11 @@ class Options:
                 f"unknown celery-logkit setting(s) {', '.join(map(repr, unknown))}; "
                 f"settings are {', '.join(SETTING_PREFIX + n for n in sorted(known))}"
             )
-        merged = {
+        env = os.environ if environ is None else environ
+        merged: dict[str, Any] = {
+            name: env[variable] for name, variable in ENVIRONMENT.items() if env.get(variable)
+        }
+        merged |= {
             name: settings[SETTING_PREFIX + name]
             for name in known
             if settings.get(SETTING_PREFIX + name) is not None

@@ -36,6 +36,7 @@ __all__ = [
     "bound_fields",
     "clear_contextvars",
     "current_task_context",
+    "current_task_trace",
     "get_contextvars",
     "running_for",
     "task_context_from_request",
@@ -130,6 +131,7 @@ class _TaskFrame(NamedTuple):
     """A running task: its start, and what its start replaced (a stack for nesting)."""
 
     started_at: float
+    trace: tuple[str, str] | None
     outer_task_context: Mapping[str, Any]
     outer_bound: dict[str, Any]
     outer: _TaskFrame | None
@@ -140,13 +142,20 @@ _frame: contextvars.ContextVar[_TaskFrame | None] = contextvars.ContextVar(
 )
 
 
-def task_started(task: Any, propagated: Mapping[str, Any] | None = None) -> None:
+def task_started(
+    task: Any,
+    propagated: Mapping[str, Any] | None = None,
+    trace: tuple[str, str] | None = None,
+) -> None:
     """Bind *task*'s context and the *propagated* keys; remember what to restore.
+
+    *trace* is the ``(trace_id, span_id)`` the task was published under, for records
+    written before the task's own span exists.
 
     celery sends ``task_prerun`` and ``task_postrun`` in pairs, in the same thread, and
     nested eager calls nest them: a stack of frames restores each level.
     """
-    _frame.set(_TaskFrame(monotonic(), _task_context.get(), get_contextvars(), _frame.get()))
+    _frame.set(_TaskFrame(monotonic(), trace, _task_context.get(), get_contextvars(), _frame.get()))
     _task_context.set(task_context_from_request(task.name, task.request))
     if propagated:
         bind_contextvars(**propagated)
@@ -163,6 +172,12 @@ def task_ended() -> None:
     if get_contextvars() != frame.outer_bound:
         clear_contextvars()
         bind_contextvars(**frame.outer_bound)
+
+
+def current_task_trace() -> tuple[str, str] | None:
+    """Return the trace the running task was published under, if any."""
+    frame = _frame.get()
+    return None if frame is None else frame.trace
 
 
 def running_for() -> float | None:

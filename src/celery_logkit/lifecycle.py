@@ -32,6 +32,7 @@ from .processors import (
     TASK_ATTR,
     exception_fields,
 )
+from .tracing import traceparent_ids
 
 __all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle"]
 
@@ -270,7 +271,7 @@ class TaskLifecycle:
             return
         options = self.options()
         propagated, published = propagation.extract(task.request, options.propagate)
-        context.task_started(task, propagated)
+        context.task_started(task, propagated, traceparent_ids(task.request))
         current = context.current_task_context()
         wait = None if published is None else max(0.0, time.time() - published)
         self._emit(

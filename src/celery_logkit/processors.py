@@ -3,8 +3,8 @@
 Each processor takes the :class:`logging.LogRecord` and the event dict built so far and
 returns the event dict, like a structlog processor.  The formatter runs them in order:
 
-    add_log_fields -> add_event_name -> merge_task_context -> merge_caller_fields
-    -> add_exception
+    add_log_fields -> add_event_name -> merge_task_context -> add_trace_ids (tracing)
+    -> merge_caller_fields -> add_exception
 
 The event dict uses the default schema's names; a schema then maps it to its own
 names and the serialiser writes it (see :mod:`celery_logkit.formatter`).
@@ -43,6 +43,7 @@ CONFLICTS_KEY = "extra"
 
 OWNED_KEYS = frozenset(
     {"timestamp", "level", "logger", "message", "event", "error", "stack_info", CONFLICTS_KEY}
+    | {"trace_id", "span_id"}
     | set(TASK_FIELDS)
 )
 

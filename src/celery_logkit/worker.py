@@ -23,6 +23,7 @@ from celery.utils.log import ColorFormatter, get_multiprocessing_logger
 from kombu.utils.url import maybe_sanitize_url
 
 from .config import Options
+from .console import ConsoleFormatter
 from .formatter import JsonFormatter
 
 __all__ = ["WorkerIntegration"]
@@ -37,19 +38,29 @@ class WorkerIntegration:
         self.options = options
         self.refresh = refresh
 
-    def formatter(self) -> logging.Formatter:
-        """Return the formatter for the chosen format and schema."""
-        return JsonFormatter(schema=self.options().schema)
+    def formatter(self, stream: object = None) -> logging.Formatter:
+        """Return the formatter for a handler writing to *stream*.
+
+        ``format="auto"`` writes the console rendering to a terminal and JSON to
+        anything else (a pipe, a file given with ``-f``).
+        """
+        options = self.options()
+        console = options.format == "console" or (options.format == "auto" and _isatty(stream))
+        if console:
+            return ConsoleFormatter(colors=_isatty(stream))
+        return JsonFormatter(
+            schema=options.schema, service=options.service, env=options.env,
+            version=options.version,
+        )  # fmt: skip
 
     # -- logging set-up -------------------------------------------------------------
 
     def adopt_handlers(self, loggers: Iterable[logging.Logger | None]) -> None:
         """Give celery's own handlers on *loggers* the logkit formatter."""
-        formatter = self.formatter()
         for logger in loggers:
             for handler in getattr(logger, "handlers", ()):
                 if isinstance(handler.formatter, ColorFormatter):
-                    handler.setFormatter(formatter)
+                    handler.setFormatter(self.formatter(getattr(handler, "stream", None)))
 
     def on_after_setup_logger(self, logger: logging.Logger, **_: Any) -> None:
         """Root and billiard's ``multiprocessing`` logger: JSON from now on."""
@@ -73,9 +84,10 @@ class WorkerIntegration:
             instance.quiet = True
         # celery writes its shutdown notices ("worker: Warm shutdown (MainProcess)")
         # with os.write from signal handlers: the one hook is the module's function.
-        celery_worker_module.safe_say = _JsonSay(self.formatter())
+        celery_worker_module.safe_say = _FormattedSay(self.formatter(sys.__stdout__))
         if warnings.showwarning is _ORIGINAL_SHOWWARNING:
-            warnings.showwarning = _JsonWarnings(self.formatter(), sys.__stderr__)
+            stderr = sys.__stderr__
+            warnings.showwarning = _FormattedWarnings(self.formatter(stderr), stderr)
 
     def on_celeryd_after_setup(self, sender: str, instance: Any = None, **_: Any) -> None:
         """Log what the banner would have shown, as one structured record."""
@@ -91,8 +103,15 @@ class WorkerIntegration:
 _ORIGINAL_SHOWWARNING = warnings.showwarning
 
 
-class _JsonSay:
-    """celery's ``safe_say`` (a notice written from a signal handler), as a JSON line.
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+class _FormattedSay:
+    """celery's ``safe_say`` (a notice written from a signal handler), as a log line.
 
     Like the original it writes with one ``os.write``: a signal handler must not
     re-enter a stream that the interrupted code may be writing to.
@@ -115,7 +134,7 @@ def _write_line(stream: TextIO | None, line: str) -> None:
             os.write(stream.fileno(), (line + "\n").encode())
 
 
-class _JsonWarnings:
+class _FormattedWarnings:
     """``warnings.showwarning`` until celery's logging takes warnings over."""
 
     def __init__(self, formatter: logging.Formatter, stream: TextIO | None) -> None:

@@ -1,18 +1,23 @@
 """Output schemas: how the event dict's fields are named and ordered on the line.
 
 One core (the event dict the processors build, in the default schema's names) and a
-thin module per schema that maps it, like python-json-logger's backends.
+thin module per schema that maps it, like python-json-logger's backends:
+:mod:`.default`, :mod:`.ecs` (Elastic Common Schema, for ELK) and :mod:`.datadog`.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
+from celery_logkit.identity import ServiceIdentity
 from celery_logkit.processors import EventDict
 
+from .datadog import DatadogSchema
 from .default import DefaultSchema
+from .ecs import EcsSchema
 
-__all__ = ["SCHEMAS", "DefaultSchema", "Schema", "get_schema"]
+__all__ = ["SCHEMAS", "DatadogSchema", "DefaultSchema", "EcsSchema", "Schema", "get_schema"]
 
 
 class Schema(Protocol):
@@ -20,18 +25,21 @@ class Schema(Protocol):
 
     name: str
 
-    def render(self, event: EventDict) -> EventDict:
+    def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
         """Return the object to serialise for *event* (which it may reuse)."""
         ...
 
 
-SCHEMAS: dict[str, Schema] = {DefaultSchema.name: DefaultSchema()}
+SCHEMAS: dict[str, type[DefaultSchema | EcsSchema | DatadogSchema]] = {
+    cls.name: cls for cls in (DefaultSchema, EcsSchema, DatadogSchema)
+}
 
 
-def get_schema(name: str) -> Schema:
+def get_schema(name: str, identity: ServiceIdentity | None = None) -> Schema:
     """Return the schema called *name*; a ``ValueError`` names the accepted ones."""
     try:
-        return SCHEMAS[name]
+        cls = SCHEMAS[name]
     except KeyError:
         accepted = ", ".join(repr(n) for n in sorted(SCHEMAS))
         raise ValueError(f"unknown schema {name!r}: accepted values are {accepted}") from None
+    return cls(identity or ServiceIdentity())

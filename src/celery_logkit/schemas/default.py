@@ -1,13 +1,17 @@
 """The default schema: celery-logkit's own flat names.
 
-``timestamp``, ``level``, ``logger``, ``message``, then the task context (``task_id``,
-``task_name``, ``retries``, ``root_id``, ``parent_id``, ``group_id``, ``queue``,
-``worker``), then the caller's fields, then ``error`` and ``stack_info``.
-The processors already build the event in these names and this order.
+``timestamp``, ``level``, ``logger``, ``message``, ``event`` (lifecycle records), the
+task context (``task_id``, ``task_name``, ``retries``, ``root_id``, ``parent_id``,
+``group_id``, ``queue``, ``worker``), ``trace_id`` and ``span_id`` while a span is
+active, the caller's fields, then ``error`` and ``stack_info``.  The processors build
+the event in these names and this order, so rendering is the identity.
 """
 
 from __future__ import annotations
 
+import logging
+
+from celery_logkit.identity import ServiceIdentity
 from celery_logkit.processors import EventDict
 
 __all__ = ["DefaultSchema"]
@@ -18,6 +22,9 @@ class DefaultSchema:
 
     name = "default"
 
-    def render(self, event: EventDict) -> EventDict:
+    def __init__(self, identity: ServiceIdentity) -> None:
+        self.identity = identity
+
+    def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
         """Return *event* unchanged."""
         return event

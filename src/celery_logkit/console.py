@@ -1,0 +1,94 @@
+r"""A readable ``key=value`` rendering for a developer's terminal.
+
+``2026-11-25T15:35:13.955Z info     charging card  [proj.tasks] task_id=… order_id=7``,
+the level coloured when asked, the stack of an exception indented below the line.
+Control characters and ANSI escape sequences from messages and values are shown
+escaped (``\\x1b``), so a logged string cannot repaint the terminal or forge a line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from .formatter import DEFAULT_PROCESSORS, PipelineFormatter
+from .processors import EventDict, Processor
+
+__all__ = ["ConsoleFormatter", "neutralise"]
+
+_CONTROL = {i: f"\\x{i:02x}" for i in [*range(0x20), 0x7F]} | {
+    0x0A: "\\n",
+    0x0D: "\\r",
+    0x09: "\\t",
+    **{i: f"\\x{i:02x}" for i in range(0x80, 0xA0)},
+}
+
+_RESET = "\x1b[0m"
+_DIM = "\x1b[2m"
+_COLOURS = {
+    "debug": "\x1b[34m",
+    "info": "\x1b[32m",
+    "warning": "\x1b[33m",
+    "error": "\x1b[31m",
+    "critical": "\x1b[1;31m",
+}
+_LEADING = ("timestamp", "level", "message", "logger", "error", "stack_info")
+
+
+def neutralise(text: str) -> str:
+    """Return *text* with control characters (ESC, CR, LF, C1...) shown escaped."""
+    return text.translate(_CONTROL)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str):
+        text = neutralise(value)
+        return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
+    try:
+        return neutralise(json.dumps(value, ensure_ascii=False, default=str))
+    except (TypeError, ValueError):
+        return neutralise(repr(value))
+
+
+class ConsoleFormatter(PipelineFormatter):
+    """Format records for a terminal: one readable line, colours when ``colors``."""
+
+    def __init__(
+        self,
+        fmt: str | None = None,
+        datefmt: str | None = None,
+        style: Literal["%", "{", "$"] = "%",
+        validate: bool = True,
+        *,
+        defaults: Mapping[str, Any] | None = None,
+        colors: bool = False,
+        processors: Sequence[Processor] = DEFAULT_PROCESSORS,
+    ) -> None:
+        super().__init__(fmt, datefmt, style, validate, defaults=defaults, processors=processors)
+        self.colors = colors
+
+    def render(self, event: EventDict, record: logging.LogRecord) -> str:
+        """Return *event* as ``time level message [logger] key=value ...``."""
+        level = event["level"]
+        shown_level = f"{level:<8}"
+        if self.colors:
+            shown_level = f"{_COLOURS.get(level, '')}{shown_level}{_RESET}"
+        logger = f"[{neutralise(event['logger'])}]"
+        if self.colors:
+            logger = f"{_DIM}{logger}{_RESET}"
+        parts = [event["timestamp"], shown_level, neutralise(event["message"]), logger]
+        parts += [f"{k}={_value(v)}" for k, v in event.items() if k not in _LEADING]
+        line = " ".join(parts)
+        error = event.get("error")
+        if isinstance(error, Mapping):
+            stack = error.get("stack_trace") or f"{error.get('type')}: {error.get('message')}"
+            line += _indented(str(stack))
+        if event.get("stack_info"):
+            line += _indented(str(event["stack_info"]))
+        return line
+
+
+def _indented(block: str) -> str:
+    return "".join(f"\n    {neutralise(text)}" for text in block.splitlines())

@@ -1,0 +1,75 @@
+"""What the backend schemas share: which keys of the event dict are whose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery_logkit.processors import CONFLICTS_KEY, EventDict
+
+__all__ = ["BASE_KEYS", "CELERY_KEYS", "LIFECYCLE_KEYS", "caller_fields", "milliseconds_to_ns"]
+
+BASE_KEYS = frozenset(
+    {"timestamp", "level", "logger", "message", "event", "error", "stack_info"}
+    | {"trace_id", "span_id", "task_id", "task_name", CONFLICTS_KEY}
+)
+CELERY_KEYS = ("retries", "root_id", "parent_id", "group_id", "queue", "worker")
+"""The task context beyond ``task_id``/``task_name``: namespaced under ``celery``."""
+
+LIFECYCLE_KEYS = frozenset(
+    {
+        "attempt",
+        "queue_wait_ms",
+        "reason",
+        "max_retries",
+        "countdown",
+        "eta",
+        "child_task_id",
+        "child_task_name",
+        "routing_key",
+        "terminated",
+        "signum",
+        "signame",
+        "expired",
+        "expected",
+    }
+)
+"""Fields the lifecycle records add: namespaced under ``celery`` on lifecycle records."""
+
+
+def caller_fields(event: EventDict) -> dict[str, Any]:
+    """Return the event's fields that are neither the line's own nor the task's."""
+    return {k: v for k, v in event.items() if k not in BASE_KEYS and k not in CELERY_KEYS}
+
+
+def milliseconds_to_ns(value: Any) -> int | None:
+    """Return a duration in ms as whole nanoseconds (ECS and Datadog want ns)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return round(value * 1_000_000)
+    return None
+
+
+def task_ids(event: EventDict) -> dict[str, Any]:
+    """Return ``task_id`` and ``task_name``: top-level in every schema."""
+    return {k: event[k] for k in ("task_id", "task_name") if k in event}
+
+
+def route(
+    event: EventDict, caller: dict[str, Any], *, lifecycle: bool, reserved: frozenset[str]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Split the rest of the event into ``celery``, top-level fields and ``extra``.
+
+    ``celery`` gets the task context beyond its ids and, on lifecycle records, the
+    lifecycle's own fields; a caller field whose first dotted part is *reserved* goes
+    to ``extra``, with the fields the line already owned.
+    """
+    celery = {k: event[k] for k in CELERY_KEYS if k in event}
+    if lifecycle:
+        celery.update({k: caller.pop(k) for k in LIFECYCLE_KEYS & caller.keys()})
+    top: dict[str, Any] = {}
+    extra = dict(event.get(CONFLICTS_KEY) or {})
+    for key, value in caller.items():
+        if key.split(".", 1)[0] in reserved:
+            extra[key] = value
+        else:
+            top[key] = value
+    return celery, top, extra

@@ -1,0 +1,87 @@
+"""The ``datadog`` schema: Datadog's reserved and standard attributes.
+
+``timestamp``, ``status``, ``message``, ``service``/``env``/``version`` (unified
+service tagging), ``logger.name``/``logger.thread_name``, ``error.kind``/``message``/
+``stack`` (Error Tracking), ``evt.name`` and ``duration`` (ns) on lifecycle records,
+and ``dd.trace_id``/``dd.span_id`` as strings.  ids that ddtrace already put on the
+record are kept as they are; an OpenTelemetry trace is converted as Datadog documents
+(the low 64 bits of the trace id, in decimal).  ``task_id``/``task_name`` stay
+top-level, the rest of the task context goes under ``celery``; a caller field named
+like a reserved attribute is moved under ``extra``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery_logkit.identity import ServiceIdentity
+from celery_logkit.processors import CONFLICTS_KEY, EventDict
+
+from ._mapping import caller_fields, milliseconds_to_ns, route, task_ids
+
+__all__ = ["RESERVED", "DatadogSchema", "dd_ids"]
+
+RESERVED = frozenset(
+    {
+        "host", "hostname", "source", "ddsource", "ddtags", "tags", "status", "level",
+        "severity", "service", "env", "version", "trace_id", "span_id", "message", "msg",
+        "date", "timestamp", "@timestamp", "logger", "error", "evt", "duration", "dd",
+        "network", "http", "usr", "db", "celery", "task_id", "task_name", CONFLICTS_KEY,
+    }
+)  # fmt: skip
+"""Names Datadog gives a meaning (reserved and standard attributes), and this schema's."""
+
+_LOW_64 = (1 << 64) - 1
+_ERROR_NAMES = {"type": "kind", "message": "message", "stack_trace": "stack"}
+
+
+def dd_ids(trace_id: str, span_id: str) -> dict[str, str]:
+    """Return an OpenTelemetry trace's ids as Datadog's ``dd.trace_id``/``dd.span_id``."""
+    return {"trace_id": str(int(trace_id, 16) & _LOW_64), "span_id": str(int(span_id, 16))}
+
+
+class DatadogSchema:
+    """Map the event dict to Datadog's attributes."""
+
+    name = "datadog"
+
+    def __init__(self, identity: ServiceIdentity) -> None:
+        self.identity = identity
+        tags = {"service": identity.name, "env": identity.environment, "version": identity.version}
+        self._tags = {k: v for k, v in tags.items() if v}
+
+    def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
+        """Return the Datadog object for *event*."""
+        out: dict[str, Any] = {
+            "timestamp": event["timestamp"],
+            "status": event["level"],
+            "message": event["message"],
+            **self._tags,
+            "logger": {"name": event["logger"], "thread_name": record.threadName},
+        }
+        caller = caller_fields(event)
+        action = event.get("event")
+        if action is not None:
+            out["evt"] = {"name": action}
+            duration = milliseconds_to_ns(caller.pop("duration_ms", None))
+            if duration is not None:
+                out["duration"] = duration
+        from_ddtrace = {k: caller.pop(k) for k in [k for k in caller if k.startswith("dd.")]}
+        if from_ddtrace:
+            out.update(from_ddtrace)
+        elif "trace_id" in event:
+            out["dd"] = dd_ids(event["trace_id"], event["span_id"])
+        out.update(task_ids(event))
+        celery, top, extra = route(event, caller, lifecycle=action is not None, reserved=RESERVED)
+        if celery:
+            out["celery"] = celery
+        error = event.get("error")
+        if error is not None:
+            out["error"] = {_ERROR_NAMES.get(k, k): v for k, v in error.items()}
+        if "stack_info" in event:
+            out["stack_info"] = event["stack_info"]
+        out.update(top)
+        if extra:
+            out[CONFLICTS_KEY] = extra
+        return out

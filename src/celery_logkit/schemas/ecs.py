@@ -1,0 +1,99 @@
+"""The ``ecs`` schema: Elastic Common Schema lines, per the ecs-logging spec.
+
+``@timestamp``, ``log.level``, ``message`` first; ``log.level`` and ``ecs.version`` as
+top-level dotted keys, everything else as nested objects (Filebeat's ``expand_keys``
+reads both).  ``task_id`` and ``task_name`` stay top-level; the rest of the task
+context, and the lifecycle records' own fields, go under ``celery``.  A caller field
+whose name is an ECS field set (``error``, ``service``, ``user``...) is moved under
+``extra`` so it can never clash with the type ECS gives that name.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import Any
+
+from celery_logkit.identity import ServiceIdentity
+from celery_logkit.processors import CONFLICTS_KEY, EventDict
+
+from ._mapping import caller_fields, milliseconds_to_ns, route, task_ids
+
+__all__ = ["ECS_ROOTS", "ECS_VERSION", "EcsSchema"]
+
+ECS_VERSION = "8.11.0"
+
+ECS_ROOTS = frozenset(
+    {
+        "@timestamp", "agent", "as", "client", "cloud", "code_signature", "container",
+        "data_stream", "destination", "device", "dll", "dns", "ecs", "elf", "email", "entity",
+        "error", "event", "faas", "file", "gen_ai", "geo", "group", "hash", "host", "http",
+        "interface", "labels", "log", "macho", "message", "network", "observer",
+        "orchestrator", "organization", "os", "package", "pe", "process", "registry",
+        "related", "risk", "rule", "server", "service", "source", "span", "tags", "threat",
+        "tls", "trace", "transaction", "url", "user", "user_agent", "vlan", "volume",
+        "vulnerability", "x509",
+    }
+)  # fmt: skip
+"""The top-level names ECS defines (field sets and base fields)."""
+
+_RESERVED = ECS_ROOTS | {"celery", "task_id", "task_name", CONFLICTS_KEY, "stack_info"}
+
+
+class EcsSchema:
+    """Map the event dict to ECS."""
+
+    name = "ecs"
+
+    def __init__(self, identity: ServiceIdentity) -> None:
+        self.identity = identity
+        service = {
+            "name": identity.name,
+            "version": identity.version,
+            "environment": identity.environment,
+        }
+        self._service = {k: v for k, v in service.items() if v}
+        self._dataset = identity.name or "celery"
+        self._hostname = socket.gethostname()
+
+    def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
+        """Return the ECS object for *event*."""
+        out: dict[str, Any] = {
+            "@timestamp": event["timestamp"],
+            "log.level": event["level"],
+            "message": event["message"],
+            "ecs.version": ECS_VERSION,
+            "log": {"logger": event["logger"]},
+        }
+        action = event.get("event")
+        caller = caller_fields(event)
+        ecs_event: dict[str, Any] = {"dataset": self._dataset}
+        if action is not None:
+            ecs_event["action"] = action
+            duration = milliseconds_to_ns(caller.pop("duration_ms", None))
+            if duration is not None:
+                ecs_event["duration"] = duration
+        out["event"] = ecs_event
+        if self._service:
+            out["service"] = dict(self._service)
+        out["process"] = {
+            "pid": record.process,
+            "name": record.processName,
+            "thread": {"id": record.thread, "name": record.threadName},
+        }
+        out["host"] = {"hostname": self._hostname}
+        if "trace_id" in event:
+            out["trace"] = {"id": event["trace_id"]}
+            out["span"] = {"id": event["span_id"]}
+        out.update(task_ids(event))
+        celery, top, extra = route(event, caller, lifecycle=action is not None, reserved=_RESERVED)
+        if celery:
+            out["celery"] = celery
+        if "error" in event:
+            out["error"] = event["error"]
+        if "stack_info" in event:
+            out["stack_info"] = event["stack_info"]
+        out.update(top)
+        if extra:
+            out[CONFLICTS_KEY] = extra
+        return out

@@ -1,0 +1,62 @@
+"""Trace correlation: the active OpenTelemetry span's ids on every record.
+
+Only ``opentelemetry-api`` is used: with no SDK configured there is never a valid span
+and nothing is added (no ``"0"`` ids).  Before the task's own span exists (a receiver
+of ``task_prerun`` that runs before opentelemetry-instrumentation-celery's), the
+task's W3C ``traceparent`` header gives its trace, so ``task_started`` already carries
+the trace id the rest of the task's lines will have.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import trace as _otel
+
+from .context import current_task_trace
+from .processors import EventDict
+
+__all__ = ["add_trace_ids", "current_trace_ids", "parse_traceparent", "traceparent_ids"]
+
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
+_INVALID_TRACE = "0" * 32
+_INVALID_SPAN = "0" * 16
+
+
+def parse_traceparent(value: object) -> tuple[str, str] | None:
+    """Return ``(trace_id, span_id)`` from a W3C ``traceparent`` value, if valid."""
+    if not isinstance(value, str):
+        return None
+    match = _TRACEPARENT.match(value.strip().lower())
+    if match is None or match[1] == _INVALID_TRACE or match[2] == _INVALID_SPAN:
+        return None
+    return match[1], match[2]
+
+
+def traceparent_ids(request: Any) -> tuple[str, str] | None:
+    """Return the ids in a task request's ``traceparent`` header (worker or eager)."""
+    value = getattr(request, "traceparent", None)
+    if value is None:
+        headers = getattr(request, "headers", None)
+        if isinstance(headers, Mapping):
+            value = headers.get("traceparent")
+    return parse_traceparent(value)
+
+
+def current_trace_ids() -> tuple[str, str] | None:
+    """Return the active span's ``(trace_id, span_id)`` as hex, else the task's parent's."""
+    context = _otel.get_current_span().get_span_context()
+    if context.is_valid:
+        return _otel.format_trace_id(context.trace_id), _otel.format_span_id(context.span_id)
+    return current_task_trace()
+
+
+def add_trace_ids(record: logging.LogRecord, event: EventDict) -> EventDict:
+    """Add ``trace_id`` (32 hex) and ``span_id`` (16 hex) while a span is active."""
+    ids = current_trace_ids()
+    if ids is not None:
+        event["trace_id"], event["span_id"] = ids
+    return event
