@@ -1,0 +1,50 @@
+"""The console rendering: readable, coloured on demand, never repainting the terminal."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from celery_logkit import ConsoleFormatter
+from celery_logkit.console import neutralise
+from celery_logkit.processors import STRUCTURED_FIELDS_ATTR
+
+
+def render(colors: bool = False, msg: str = "charged card", **attrs: object) -> str:
+    record = logging.LogRecord("proj.tasks", logging.WARNING, __file__, 1, msg, (), None)
+    record.__dict__.update(attrs)
+    return ConsoleFormatter(colors=colors).format(record)
+
+
+def test_one_readable_line() -> None:
+    line = render(**{STRUCTURED_FIELDS_ATTR: {"order_id": 7, "note": "two words"}})
+    assert "\n" not in line
+    assert " warning  charged card [proj.tasks] " in line
+    assert line.endswith('order_id=7 note="two words"')
+    assert "\x1b" not in line
+
+
+def test_colours_only_when_asked() -> None:
+    assert "\x1b[33mwarning" in render(colors=True)
+
+
+def test_control_characters_and_escapes_are_neutralised() -> None:
+    hostile = "ok\r\n2026-01-01 fake line\x1b[2J\x07\x9b"
+    line = render(msg=hostile, **{STRUCTURED_FIELDS_ATTR: {"v": hostile}})
+    assert "\n" not in line
+    assert "\r" not in line
+    assert "\x1b" not in line
+    assert "\x9b" not in line
+    assert "\\r\\n2026-01-01 fake line\\x1b[2J\\x07\\x9b" in line
+    assert neutralise("tab\there") == "tab\\there"
+
+
+def test_exception_stack_indented_below() -> None:
+    try:
+        raise ValueError("bad\x1b[31m")
+    except ValueError:
+        line = render(exc_info=sys.exc_info())
+    _first, *stack = line.split("\n")
+    assert stack
+    assert all(row.startswith("    ") for row in stack)
+    assert stack[-1] == "    ValueError: bad\\x1b[31m"

@@ -1,0 +1,190 @@
+"""The ecs and datadog schemas against their specs; the default schema's trace ids."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+
+from celery_logkit import JsonFormatter
+from celery_logkit.processors import EVENT_ATTR, STRUCTURED_FIELDS_ATTR, TASK_ATTR
+from celery_logkit.schemas.datadog import dd_ids
+
+SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
+TRACER = TracerProvider().get_tracer("tests")
+
+JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "keyword": (str,), "constant_keyword": (str,), "wildcard": (str,),
+    "match_only_text": (str,), "text": (str,), "date": (str,), "ip": (str,),
+    "long": (int,), "integer": (int,), "float": (int, float), "double": (int, float),
+    "scaled_float": (int, float), "boolean": (bool,), "object": (dict,),
+    "flattened": (dict,), "nested": (list, dict), "geo_point": (dict, str, list),
+}  # fmt: skip
+
+
+def ecs_field_types() -> dict[str, str]:
+    if not (SPECS / "ecs-fields.csv").exists():
+        pytest.skip(f"the ECS field list is not at {SPECS}")
+    with (SPECS / "ecs-fields.csv").open(newline="") as file:
+        return {row["Field"]: row["Type"] for row in csv.DictReader(file)}
+
+
+def flatten(obj: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in obj.items():
+        path = f"{prefix}{key}"
+        yield path, value
+        if isinstance(value, dict):
+            yield from flatten(value, f"{path}.")
+
+
+def lines(schema: str, **formatter: Any) -> list[dict[str, Any]]:
+    """Render a spread of records: plain, fields, collisions, exception, lifecycle, trace."""
+    fmt = JsonFormatter(schema=schema, service="billing", env="prod", version="1.2.3", **formatter)
+    task = {"task_id": "t1", "task_name": "proj.charge", "retries": 1, "root_id": "r1",
+            "queue": "celery", "worker": "celery@h"}  # fmt: skip
+    rendered = []
+
+    def record(msg: str, level: int = logging.INFO, exc: Any = None, **attrs: Any) -> None:
+        rec = logging.LogRecord("proj.tasks", level, __file__, 1, msg, (), exc)
+        rec.__dict__.update(attrs)
+        rendered.append(json.loads(fmt.format(rec)))
+
+    record("plain")
+    record("fields", **{STRUCTURED_FIELDS_ATTR: {"order_id": 7, "amount": 9.5}})
+    collisions = {"error": "a string", "service": "other", "user": {"id": 1}, "host": "h",
+                  "message": "m", "status": "x", "log.level": 3, "event": "e", "celery": 1,
+                  "duration": "d", "dd": "d", "trace_id": "t"}  # fmt: skip
+    record("collisions", **{STRUCTURED_FIELDS_ATTR: collisions})
+    try:
+        try:
+            raise KeyError("inner")
+        except KeyError as inner:
+            raise ValueError("outer") from inner
+    except ValueError:
+        record("failed", logging.ERROR, sys.exc_info())
+    lifecycle = {"duration_ms": 12.5, "attempt": 2, "reason": "ConnectionError: x"}
+    record("Task proj.charge[t1] succeeded", **{EVENT_ATTR: "task_succeeded", TASK_ATTR: task,
+           STRUCTURED_FIELDS_ATTR: lifecycle})  # fmt: skip
+    with TRACER.start_as_current_span("work"):
+        record("traced", **{TASK_ATTR: task})
+    return rendered
+
+
+def by_message(rendered: list[dict[str, Any]], message: str) -> dict[str, Any]:
+    return next(r for r in rendered if r["message"] == message)
+
+
+def test_ecs_lines_follow_the_ecs_logging_spec() -> None:
+    spec = json.loads((SPECS / "ecs-logging-spec.json").read_text())["fields"]
+    ordered = sorted((f["index"], name) for name, f in spec.items() if "index" in f)
+    for line in lines("ecs"):
+        assert list(line)[: len(ordered)] == [name for _, name in ordered]
+        for name, field in spec.items():
+            if field.get("required"):
+                assert name in line, (name, line)
+            if field.get("top_level_field"):
+                assert name in line, f"{name} must be a top-level dotted key"
+        assert line["ecs.version"].startswith("8.")
+
+
+def test_ecs_fields_have_the_types_the_field_list_gives() -> None:
+    types = ecs_field_types()
+    checked = set()
+    for line in lines("ecs"):
+        for path, value in flatten(line):
+            ecs_type = types.get(path)
+            if ecs_type in JSON_TYPES:
+                assert isinstance(value, JSON_TYPES[ecs_type]), (path, ecs_type, value)
+                assert not isinstance(value, bool) or ecs_type == "boolean", (path, value)
+                checked.add(path)
+            elif path.split(".")[0] in {"log", "event", "error", "service", "process", "host"}:
+                assert isinstance(value, dict), f"{path} is not an ECS field"
+    assert {"event.duration", "error.stack_trace", "process.pid", "trace.id"} <= checked
+
+
+def test_ecs_mapping() -> None:
+    rendered = lines("ecs")
+    plain = by_message(rendered, "plain")
+    assert plain["service"] == {"name": "billing", "version": "1.2.3", "environment": "prod"}
+    assert plain["event"]["dataset"] == "billing"
+    assert plain["log"]["logger"] == "proj.tasks"
+    assert plain["log.level"] == "info"
+    failed = by_message(rendered, "failed")["error"]
+    assert failed["type"] == "ValueError"
+    assert "KeyError: 'inner'" in failed["stack_trace"], "chained causes included"
+    done = by_message(rendered, "Task proj.charge[t1] succeeded")
+    assert done["event"]["action"] == "task_succeeded"
+    assert done["event"]["duration"] == 12_500_000
+    assert (done["task_id"], done["task_name"]) == ("t1", "proj.charge")
+    assert done["celery"] == {"retries": 1, "root_id": "r1", "queue": "celery",
+                              "worker": "celery@h", "attempt": 2,
+                              "reason": "ConnectionError: x"}  # fmt: skip
+    collided = by_message(rendered, "collisions")
+    assert collided["extra"]["error"] == "a string"
+    assert collided["extra"]["service"] == "other"
+    assert collided["extra"]["user"] == {"id": 1}
+    assert collided["extra"]["log.level"] == 3
+    assert collided["log.level"] == "info"
+    traced = by_message(rendered, "traced")
+    assert len(traced["trace"]["id"]) == 32
+    assert len(traced["span"]["id"]) == 16
+    assert "trace" not in plain
+
+
+def test_datadog_mapping() -> None:
+    rendered = lines("datadog")
+    plain = by_message(rendered, "plain")
+    assert list(plain)[:3] == ["timestamp", "status", "message"]
+    assert (plain["service"], plain["env"], plain["version"]) == ("billing", "prod", "1.2.3")
+    assert plain["logger"] == {"name": "proj.tasks", "thread_name": "MainThread"}
+    failed = by_message(rendered, "failed")
+    assert failed["status"] == "error"
+    assert failed["error"]["kind"] == "ValueError"
+    assert failed["error"]["message"] == "outer"
+    assert "KeyError: 'inner'" in failed["error"]["stack"]
+    done = by_message(rendered, "Task proj.charge[t1] succeeded")
+    assert done["evt"] == {"name": "task_succeeded"}
+    assert done["duration"] == 12_500_000
+    assert done["celery"]["attempt"] == 2
+    collided = by_message(rendered, "collisions")
+    for key in ("error", "service", "host", "status", "duration", "dd", "trace_id"):
+        assert key in collided["extra"], key
+    assert collided["service"] == "billing"
+    traced = by_message(rendered, "traced")
+    assert set(traced["dd"]) == {"trace_id", "span_id"}
+    assert all(isinstance(v, str) and v.isdigit() for v in traced["dd"].values())
+    assert "dd" not in plain
+
+
+def test_datadog_ids_from_an_opentelemetry_trace() -> None:
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    assert dd_ids(trace_id, "00f067aa0ba902b7") == {
+        "trace_id": str(0x8448EB211C80319C),
+        "span_id": str(0x00F067AA0BA902B7),
+    }
+
+
+def test_datadog_keeps_what_ddtrace_put_on_the_record() -> None:
+    fmt = JsonFormatter(schema="datadog")
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+    record.__dict__.update({"dd.trace_id": "123", "dd.span_id": "456", "dd.service": "svc"})
+    with TRACER.start_as_current_span("otel"):
+        line = json.loads(fmt.format(record))
+    assert (line["dd.trace_id"], line["dd.span_id"]) == ("123", "456")
+    assert "dd" not in line, "ddtrace's ids are not contradicted"
+
+
+def test_default_schema_trace_ids_only_with_a_span() -> None:
+    rendered = lines("default")
+    traced = by_message(rendered, "traced")
+    assert len(traced["trace_id"]) == 32
+    assert len(traced["span_id"]) == 16
+    assert list(traced).index("trace_id") > list(traced).index("task_id")
+    assert "trace_id" not in by_message(rendered, "plain"), "no '0' ids without a span"
