@@ -177,7 +177,7 @@ class Worker:
     def wait_for_task_end(self, task_id: str, timeout: float = 60) -> Record:
         """Wait for the ``task_succeeded`` or ``task_failed`` record of *task_id*."""
         return self.wait_for(
-            lambda r: r.get("task_id") == task_id and r.get("event") in TERMINAL, timeout
+            lambda r: r.get("task_id") == task_id and event_name(r) in TERMINAL, timeout
         )
 
     def events(self, task_id: str | None = None) -> list[Record]:
@@ -211,6 +211,17 @@ class Worker:
     def sig(self, name: str, *args: Any, **options: Any) -> Signature:
         """A signature of ``worker_app.<name>`` for building workflows."""
         return self.producer().signature(f"worker_app.{name}", args=args, **options)
+
+
+def event_name(record: Record) -> str | None:
+    """The lifecycle event of a record in any schema (default, ecs, datadog)."""
+    for outer, inner in (("event", "action"), ("evt", "name")):
+        value = record.get(outer)
+        if isinstance(value, dict):
+            value = value.get(inner)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 def iter_lines(records: Sequence[Record], **match: Any) -> Iterator[Record]:

@@ -28,6 +28,40 @@ app.conf.update(
     worker_lost_wait=2,
 )
 app.conf.update(json.loads(os.environ.get("LOGKIT_SETTINGS", "{}")))
+
+
+def _instrument(**_: object) -> None:
+    """OpenTelemetry with opentelemetry-instrumentation-celery; spans to a file."""
+    from opentelemetry import trace
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        SimpleSpanProcessor,
+        SpanExporter,
+        SpanExportResult,
+    )
+
+    class ToFile(SpanExporter):
+        def export(self, spans):  # type: ignore[no-untyped-def]
+            with open(os.environ["LOGKIT_OTEL_SPANS"], "a") as file:
+                for span in spans:
+                    ids = {"name": span.name, "trace_id": f"{span.context.trace_id:032x}"}
+                    file.write(json.dumps(ids) + "\n")
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(ToFile()))
+    trace.set_tracer_provider(provider)
+    CeleryInstrumentor().instrument()
+
+
+if os.environ.get("LOGKIT_OTEL_SPANS"):
+    if os.environ.get("LOGKIT_OTEL_FIRST"):
+        _instrument()  # its receivers connected before logkit's
+    else:
+        from celery.signals import worker_process_init
+
+        worker_process_init.connect(_instrument, weak=False)  # after logkit's
 celery_logkit.install(app, **json.loads(os.environ.get("LOGKIT_INSTALL_OPTIONS", "{}")))
 
 logger = celery_logkit.get_task_logger(__name__)
