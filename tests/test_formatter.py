@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from celery_logkit import JsonFormatter, bind_contextvars, bound_contextvars
+from celery_logkit import JsonFormatter, _errors, bind_contextvars, bound_contextvars
 from celery_logkit import processors as p
 
 from .conftest import Captured
@@ -154,10 +154,14 @@ def test_unknown_schema_names_the_accepted_ones() -> None:
         JsonFormatter(schema="nope")
 
 
-def test_a_broken_processor_never_loses_the_record() -> None:
+def test_a_broken_processor_never_loses_the_record(capfd: pytest.CaptureFixture[str]) -> None:
     def broken(record: logging.LogRecord, event: p.EventDict) -> p.EventDict:
         raise RuntimeError("bug")
 
-    line = format_record(make_record(), processors=(*JsonFormatter().processors, broken))
-    assert line["message"] == "hello world"
-    assert line["logkit_error"]["type"] == "RuntimeError"
+    _errors._last.clear()
+    formatter = JsonFormatter(processors=(*JsonFormatter().processors, broken))
+    lines = [json.loads(formatter.format(make_record())) for _ in range(3)]
+    assert all(line["message"] == "hello world" for line in lines)
+    reports = [json.loads(line) for line in capfd.readouterr().err.splitlines()]
+    assert len(reports) == 1, "reported once a minute, not per record"
+    assert all("internal error while formatting a record" in r["message"] for r in reports)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from celery import Celery, signals
 
+from ._errors import report_internal_error
 from .config import Options
 from .formatter import set_installed_app_name
 from .lifecycle import ReplacedCeleryLines, TaskLifecycle
@@ -50,6 +52,19 @@ class Installation:
 _installation: Installation | None = None
 
 
+def _guarded(receiver: Callable[..., None]) -> Callable[..., None]:
+    """Run *receiver*; a failure is reported once, never raised into celery or the task."""
+
+    @functools.wraps(receiver)
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        try:
+            receiver(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - logging must not break a task
+            report_internal_error(f"handling {receiver.__name__}", exc)
+
+    return guarded
+
+
 def install(app: Celery, **options: Any) -> Celery:
     """Make the workers of *app* log JSON lines that carry their task's context.
 
@@ -89,7 +104,9 @@ def install(app: Celery, **options: Any) -> Celery:
         (signals.task_unknown, lifecycle.on_task_unknown),
     ]
     for signal, receiver in receivers:
-        signal.connect(receiver, weak=False, dispatch_uid=f"celery_logkit.{receiver.__name__}")
+        signal.connect(
+            _guarded(receiver), weak=False, dispatch_uid=f"celery_logkit.{receiver.__name__}"
+        )
     replaced = ReplacedCeleryLines(lifecycle, lambda: installation.options().keep_celery_lines)
     for name in ReplacedCeleryLines.LOGGERS:
         logging.getLogger(name).addFilter(replaced)

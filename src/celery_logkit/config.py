@@ -15,6 +15,8 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .limits import DEFAULT_MAX_LINE_BYTES
+from .redaction import DEFAULT_REDACT_KEYS
 from .schemas import SCHEMAS
 
 __all__ = ["DEFAULT_EVENT_LEVELS", "SETTING_PREFIX", "Options"]
@@ -22,6 +24,7 @@ __all__ = ["DEFAULT_EVENT_LEVELS", "SETTING_PREFIX", "Options"]
 FORMATS = ("auto", "json", "console")
 ENVIRONMENT = {"schema": "LOGKIT_SCHEMA", "format": "LOGKIT_FORMAT"}
 SETTING_PREFIX = "logkit_"
+MIN_LINE_BYTES = 1024
 
 DEFAULT_EVENT_LEVELS: Mapping[str, int] = {
     "task_enqueued": logging.INFO,
@@ -56,11 +59,11 @@ def _level(event: str, value: object) -> int | None:
     )
 
 
-def _names(values: object) -> tuple[str, ...]:
+def _names(option: str, values: object) -> tuple[str, ...]:
     if isinstance(values, str):
         values = [v.strip() for v in values.split(",") if v.strip()]
     if not isinstance(values, Iterable) or not all(isinstance(v, str) for v in values):
-        raise TypeError(f"propagate={values!r} must be a list of key names")
+        raise TypeError(f"{option}={values!r} must be a list of key names")
     return tuple(values)
 
 
@@ -77,6 +80,8 @@ class Options:
     service: str | None = None
     env: str | None = None
     version: str | None = None
+    redact_keys: tuple[str, ...] = DEFAULT_REDACT_KEYS
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
 
     def __post_init__(self) -> None:
         if self.schema not in SCHEMAS:
@@ -101,7 +106,14 @@ class Options:
             )
         levels = {k: _level(k, v) for k, v in self.event_levels.items()}
         object.__setattr__(self, "event_levels", levels)
-        object.__setattr__(self, "propagate", _names(self.propagate))
+        object.__setattr__(self, "propagate", _names("propagate", self.propagate))
+        object.__setattr__(self, "redact_keys", _names("redact_keys", self.redact_keys or ()))
+        size = self.max_line_bytes
+        if isinstance(size, bool) or not isinstance(size, int) or size < MIN_LINE_BYTES:
+            raise ValueError(
+                f"max_line_bytes={size!r} must be a whole number of bytes, "
+                f"at least {MIN_LINE_BYTES}"
+            )
 
     def level(self, event: str) -> int | None:
         """Return *event*'s level, or ``None`` when it is turned off."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from .formatter import DEFAULT_PROCESSORS, PipelineFormatter
+from .formatter import PipelineFormatter
 from .processors import EventDict, Processor
 
 __all__ = ["ConsoleFormatter", "neutralise"]
@@ -64,9 +64,13 @@ class ConsoleFormatter(PipelineFormatter):
         *,
         defaults: Mapping[str, Any] | None = None,
         colors: bool = False,
-        processors: Sequence[Processor] = DEFAULT_PROCESSORS,
+        redact_keys: Iterable[str] | None = None,
+        processors: Sequence[Processor] | None = None,
     ) -> None:
-        super().__init__(fmt, datefmt, style, validate, defaults=defaults, processors=processors)
+        super().__init__(
+            fmt, datefmt, style, validate, defaults=defaults, redact_keys=redact_keys,
+            processors=processors,
+        )  # fmt: skip
         self.colors = colors
 
     def render(self, event: EventDict, record: logging.LogRecord) -> str:

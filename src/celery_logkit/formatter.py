@@ -3,26 +3,44 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from . import processors, tracing
+from ._errors import report_internal_error
 from ._json import dumps
 from .identity import resolve_identity
+from .limits import DEFAULT_MAX_LINE_BYTES, cap
 from .processors import EventDict, Processor
+from .redaction import Redactor
 from .schemas import Schema, get_schema
 
-__all__ = ["DEFAULT_PROCESSORS", "JsonFormatter", "PipelineFormatter", "installed_app_name"]
+__all__ = [
+    "DEFAULT_PROCESSORS",
+    "JsonFormatter",
+    "PipelineFormatter",
+    "build_processors",
+    "installed_app_name",
+]
 
-DEFAULT_PROCESSORS: tuple[Processor, ...] = (
-    processors.add_log_fields,
-    processors.add_event_name,
-    processors.merge_task_context,
-    tracing.add_trace_ids,
-    processors.merge_caller_fields,
-    processors.add_exception,
-)
-"""The steps from a record to the event dict, in order."""
+
+def build_processors(redactor: Processor | None = None) -> tuple[Processor, ...]:
+    """Return the steps from a record to the event dict, in order."""
+    steps: list[Processor] = [
+        processors.add_log_fields,
+        processors.add_event_name,
+        processors.merge_task_context,
+        tracing.add_trace_ids,
+        processors.merge_caller_fields,
+    ]
+    if redactor is not None:
+        steps.append(redactor)
+    steps.append(processors.add_exception)
+    return tuple(steps)
+
+
+DEFAULT_PROCESSORS = build_processors(Redactor())
+"""collect context -> add trace ids -> merge the caller's fields -> redact -> exception."""
 
 _installed_app_name: str | None = None
 
@@ -54,9 +72,16 @@ class PipelineFormatter(logging.Formatter):
         validate: bool = True,
         *,
         defaults: Mapping[str, Any] | None = None,
-        processors: Sequence[Processor] = DEFAULT_PROCESSORS,
+        redact_keys: Iterable[str] | None = None,
+        processors: Sequence[Processor] | None = None,
     ) -> None:
         super().__init__(fmt, datefmt, style, validate, defaults=defaults)
+        if processors is None:
+            processors = (
+                DEFAULT_PROCESSORS
+                if redact_keys is None
+                else build_processors(Redactor(redact_keys))
+            )
         self.processors: tuple[Processor, ...] = tuple(processors)
 
     def event(self, record: logging.LogRecord) -> EventDict:
@@ -79,9 +104,8 @@ class PipelineFormatter(logging.Formatter):
         try:
             return self.render(self.event(record), record)
         except Exception as exc:  # noqa: BLE001 - logging must not break the caller
-            event = processors.add_log_fields(record, {})
-            event["logkit_error"] = processors.exception_fields(exc)
-            return dumps(event)
+            report_internal_error("formatting a record", exc)
+            return dumps(processors.add_log_fields(record, {}))
 
 
 class JsonFormatter(PipelineFormatter):
@@ -93,7 +117,8 @@ class JsonFormatter(PipelineFormatter):
 
     ``schema`` is ``"default"``, ``"ecs"`` or ``"datadog"``; ``service``, ``env`` and
     ``version`` name the service (else the standard environment variables, else the
-    app given to ``install()``).
+    app given to ``install()``); ``redact_keys`` replaces the redacted key patterns
+    (``[]`` turns redaction off); ``max_line_bytes`` caps a line's size.
     """
 
     def __init__(
@@ -108,12 +133,19 @@ class JsonFormatter(PipelineFormatter):
         service: str | None = None,
         env: str | None = None,
         version: str | None = None,
-        processors: Sequence[Processor] = DEFAULT_PROCESSORS,
+        redact_keys: Iterable[str] | None = None,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        processors: Sequence[Processor] | None = None,
     ) -> None:
-        super().__init__(fmt, datefmt, style, validate, defaults=defaults, processors=processors)
+        super().__init__(
+            fmt, datefmt, style, validate, defaults=defaults, redact_keys=redact_keys,
+            processors=processors,
+        )  # fmt: skip
         identity = resolve_identity(service, env, version, app_name=installed_app_name())
         self.schema: Schema = get_schema(schema, identity)
+        self.max_line_bytes = max_line_bytes
 
     def render(self, event: EventDict, record: logging.LogRecord) -> str:
-        """Return the schema's object for *event*, as JSON."""
-        return dumps(self.schema.render(event, record))
+        """Return the schema's object for *event*, as JSON under the size cap."""
+        obj = self.schema.render(event, record)
+        return cap(obj, dumps(obj), dumps, self.max_line_bytes - 1)

@@ -32,6 +32,7 @@ from .processors import (
     TASK_ATTR,
     exception_fields,
 )
+from .redaction import Redactor
 from .tracing import traceparent_ids
 
 __all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle"]
@@ -171,7 +172,8 @@ class TaskLifecycle:
         """Put the publish time and the propagated keys in the message's header."""
         if isinstance(headers, dict):
             with contextlib.suppress(Exception):  # never break .delay()
-                propagation.inject(headers, self.options().propagate)
+                options = self.options()
+                propagation.inject(headers, options.propagate, Redactor(options.redact_keys))
 
     def after_task_publish(
         self, sender: str | None = None, headers: Any = None, routing_key: Any = None, **kw: Any

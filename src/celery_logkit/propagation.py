@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 from .context import get_contextvars
+from .redaction import REDACTED, Redactor
 
 __all__ = ["HEADER", "MAX_KEYS", "MAX_VALUE_CHARS", "extract", "inject"]
 
@@ -31,13 +32,19 @@ def _as_capped_str(value: Any) -> str | None:
     return text[:MAX_VALUE_CHARS]
 
 
-def inject(headers: MutableMapping[str, Any], keys: Iterable[str]) -> None:
-    """Write the ``logkit`` header into a message's *headers* (in place)."""
+def inject(
+    headers: MutableMapping[str, Any], keys: Iterable[str], redactor: Redactor | None = None
+) -> None:
+    """Write the ``logkit`` header into a message's *headers* (in place).
+
+    A key that *redactor* calls secret travels as ``[REDACTED]``.
+    """
     bound = get_contextvars()
     carried: dict[str, str] = {}
     for key in keys:
         if key in bound and len(carried) < MAX_KEYS:
-            text = _as_capped_str(bound[key])
+            secret = redactor is not None and redactor.is_secret(key)
+            text = REDACTED if secret else _as_capped_str(bound[key])
             if text is not None:
                 carried[key] = text
     headers[HEADER] = {"published": time.time(), "context": carried}

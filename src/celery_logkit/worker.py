@@ -25,6 +25,7 @@ from kombu.utils.url import maybe_sanitize_url
 from .config import Options
 from .console import ConsoleFormatter
 from .formatter import JsonFormatter
+from .handlers import LineHandler
 
 __all__ = ["WorkerIntegration"]
 
@@ -47,20 +48,30 @@ class WorkerIntegration:
         options = self.options()
         console = options.format == "console" or (options.format == "auto" and _isatty(stream))
         if console:
-            return ConsoleFormatter(colors=_isatty(stream))
+            return ConsoleFormatter(colors=_isatty(stream), redact_keys=options.redact_keys)
         return JsonFormatter(
             schema=options.schema, service=options.service, env=options.env,
-            version=options.version,
+            version=options.version, redact_keys=options.redact_keys,
+            max_line_bytes=options.max_line_bytes,
         )  # fmt: skip
 
     # -- logging set-up -------------------------------------------------------------
 
     def adopt_handlers(self, loggers: Iterable[logging.Logger | None]) -> None:
-        """Give celery's own handlers on *loggers* the logkit formatter."""
+        """Give celery's own handlers on *loggers* the logkit formatter.
+
+        celery's plain stream handler (stderr, shared by the pool's processes) becomes a
+        :class:`~celery_logkit.handlers.LineHandler` on the same stream, with the same
+        level and filters; file handlers (``-f``) keep their class.
+        """
         for logger in loggers:
-            for handler in getattr(logger, "handlers", ()):
-                if isinstance(handler.formatter, ColorFormatter):
-                    handler.setFormatter(self.formatter(getattr(handler, "stream", None)))
+            handlers = getattr(logger, "handlers", [])
+            for index, handler in enumerate(handlers):
+                if not isinstance(handler.formatter, ColorFormatter):
+                    continue
+                handler.setFormatter(self.formatter(getattr(handler, "stream", None)))
+                if type(handler) is logging.StreamHandler and _has_fileno(handler.stream):
+                    handlers[index] = LineHandler.replacing(handler)
 
     def on_after_setup_logger(self, logger: logging.Logger, **_: Any) -> None:
         """Root and billiard's ``multiprocessing`` logger: JSON from now on."""
@@ -101,6 +112,14 @@ class WorkerIntegration:
 
 
 _ORIGINAL_SHOWWARNING = warnings.showwarning
+
+
+def _has_fileno(stream: object) -> bool:
+    try:
+        stream.fileno()  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return False
+    return True
 
 
 def _isatty(stream: object) -> bool:

@@ -71,7 +71,10 @@ def test_every_line_of_a_task_carries_it(any_broker: Broker, tmp_path: Path) -> 
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record["timestamp"])
 
     assert lines["extra style"]["order_id"] == 7
-    assert lines["extra style"]["token"] == "tok"
+    assert lines["extra style"]["ref"] == "tok"
+    assert lines["secret style"]["password"] == "[REDACTED]"
+    assert lines["secret style"]["card"] == {"holder": "A", "cvv": "[REDACTED]"}
+    assert "hunter2" not in "\n".join(line.text for line in worker.lines)
     structured = lines["structured style"]
     assert (structured["order_id"], structured["amount"]) == (7, 9.5)
     assert structured["name"] == "a field named name"

@@ -73,7 +73,8 @@ third_party_logger = logging.getLogger("thirdparty.client")
 def log_styles(token: str) -> str:
     """Log one line in every calling style the docs promise."""
     logger.info("percent style %s %d", token, 7)
-    logger.info("extra style", extra={"order_id": 7, "token": token})
+    logger.info("extra style", extra={"order_id": 7, "ref": token})
+    logger.info("secret style", password="hunter2", card={"holder": "A", "cvv": "123"})
     logger.info("structured style", order_id=7, amount=9.5, name="a field named name")
     logger.bind(order_id=7).warning("bound style")
     try:
