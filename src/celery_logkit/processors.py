@@ -95,15 +95,27 @@ def _level(levelname: str) -> str:
         return _LEVEL_NAMES.setdefault(levelname, levelname.lower())
 
 
+def _safe_repr(value: object) -> str:
+    try:
+        return repr(value)
+    except Exception:  # noqa: BLE001
+        return f"<unrepresentable {type(value).__name__}>"
+
+
 def record_message(record: logging.LogRecord) -> str:
-    """Return the record's message; a ``%`` mismatch never loses the record."""
+    """Return the record's message; a ``%`` mismatch or a raising ``__str__`` keeps it."""
     try:
         return record.getMessage()
     except Exception:  # noqa: BLE001 - wrong args, a raising __str__, ...
         try:
-            return f"{record.msg!s} (unformatted args: {record.args!r})"
+            message = str(record.msg)
         except Exception:  # noqa: BLE001
-            return f"<unformattable message of type {type(record.msg).__qualname__}>"
+            message = f"<unprintable message of type {type(record.msg).__name__}>"
+        args = record.args
+        shown = (
+            ", ".join(_safe_repr(a) for a in args) if isinstance(args, tuple) else _safe_repr(args)
+        )
+        return f"{message} (unformatted args: {shown})"
 
 
 def add_log_fields(record: logging.LogRecord, event: EventDict) -> EventDict:

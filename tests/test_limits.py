@@ -1,0 +1,56 @@
+"""The size cap: a long record is cut where it does least harm and stays valid JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import pytest
+
+from celery_logkit import JsonFormatter
+from celery_logkit._json import dumps
+from celery_logkit.limits import cap
+
+
+def size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+@pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
+def test_long_message_and_stack_are_cut_under_the_cap(schema: str) -> None:
+    formatter = JsonFormatter(schema=schema, max_line_bytes=4096)
+    try:
+        raise ValueError("é" * 5000)
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "ü" * 9000, (), sys.exc_info())
+    record.task_id_hint = "keep me"
+    line = formatter.format(record)
+    assert size(line) + 1 <= 4096
+    parsed = json.loads(line)
+    assert parsed["truncated"] is True
+    assert "…[truncated " in line
+    assert parsed["message"].startswith("üüü")
+    assert parsed["task_id_hint"] == "keep me", "short fields are kept"
+
+
+def test_small_lines_are_untouched() -> None:
+    obj = {"message": "short"}
+    assert cap(obj, dumps(obj), dumps, 1024) == '{"message":"short"}'
+
+
+def test_many_fields_fall_back_to_the_essentials() -> None:
+    obj = {"timestamp": "t", "level": "info", "logger": "l", "message": "m", "task_id": "1"}
+    obj |= {f"field{i}": i for i in range(2000)}
+    line = cap(obj, dumps(obj), dumps, 1024)
+    assert size(line) <= 1024
+    assert json.loads(line) == {
+        "timestamp": "t", "level": "info", "logger": "l", "message": "m", "task_id": "1",
+        "truncated": True,
+    }  # fmt: skip
+
+
+def test_a_tiny_cap_still_gives_valid_json() -> None:
+    obj = {"timestamp": "t" * 500, "level": "info", "logger": "l" * 500, "message": "m" * 500}
+    line = cap(obj, dumps(obj), dumps, 100)
+    assert json.loads(line)["truncated"] is True

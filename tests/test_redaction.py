@@ -1,0 +1,75 @@
+"""Secrets stay out: values under secret-looking keys, at any depth, from any source."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from celery_logkit import JsonFormatter, bound_contextvars
+from celery_logkit.propagation import HEADER, inject
+from celery_logkit.redaction import DEFAULT_REDACT_KEYS, REDACTED, Redactor
+
+from .conftest import Captured
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["password", "PASSWORD", "db_passwd", "client_secret", "access_token", "X-Api-Key",
+     "apikey", "Authorization", "set-cookie", "session_id", "private_key", "credit_card",
+     "card_number", "cvv", "aws_credentials"],
+)  # fmt: skip
+def test_secret_keys(key: str) -> None:
+    assert Redactor().is_secret(key)
+
+
+@pytest.mark.parametrize("key", ["order_id", "amount", "user", "author", "name", "task_id"])
+def test_ordinary_keys(key: str) -> None:
+    assert not Redactor().is_secret(key)
+
+
+def test_any_depth_and_every_source(captured: Captured) -> None:
+    logger = logging.getLogger("proj.redaction")
+    nested: dict[str, Any] = {"user": "bob", "auth": {"Password": "p1", "list": [{"token": "t"}]}}
+    with bound_contextvars(session="s1", request_id="r"):
+        logger.info("m", extra={"api_key": "k", "payload": nested}, stack_info=False)
+    line = captured.one("m")
+    assert line["session"] == REDACTED
+    assert line["request_id"] == "r"
+    assert line["api_key"] == REDACTED
+    assert line["payload"] == {
+        "user": "bob",
+        "auth": {"Password": REDACTED, "list": [{"token": REDACTED}]},
+    }
+    assert nested["auth"]["Password"] == "p1", "the caller's objects are not modified"
+
+
+def test_conflicting_fields_are_redacted_too(captured: Captured) -> None:
+    logging.getLogger("proj.redaction").info("m", extra={"task_id": {"secret": "x"}})
+    assert captured.one("m")["extra"] == {"task_id": {"secret": REDACTED}}
+
+
+def test_configurable() -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+    record.__dict__.update({"password": "p", "ssn_number": "1", "pin": "0000"})
+    off = JsonFormatter(redact_keys=[]).format(record)
+    assert '"password":"p"' in off
+    mine = JsonFormatter(redact_keys=[*DEFAULT_REDACT_KEYS, "pin"]).format(record)
+    assert '"pin":"[REDACTED]"' in mine
+    assert '"password":"[REDACTED]"' in mine
+
+
+def test_cycles_are_left_to_the_serialiser() -> None:
+    cyclic: dict[str, Any] = {"password": "p"}
+    cyclic["self"] = cyclic
+    redacted = Redactor().redact(cyclic)
+    assert redacted["password"] == REDACTED
+    assert redacted["self"] is cyclic
+
+
+def test_propagated_secrets_do_not_travel() -> None:
+    headers: dict[str, Any] = {}
+    with bound_contextvars(session_token="s", request_id="r"):
+        inject(headers, ["session_token", "request_id"], Redactor())
+    assert headers[HEADER]["context"] == {"session_token": REDACTED, "request_id": "r"}
