@@ -1,64 +1,102 @@
 """Write whole lines, even when several processes share one pipe.
 
 Prefork children inherit the worker's stderr, which under Docker or Kubernetes is a
-pipe: the kernel keeps a write of at most ``PIPE_BUF`` bytes (4 KiB) in one piece, but
-interleaves larger ones.  :class:`LineHandler` writes each line with one ``os.write``
-(no Python buffer to flush) and, for a line over ``PIPE_BUF``, holds a POSIX record
-lock on a file shared by the worker's processes for as long as the line takes — the
-kernel drops that lock when its holder dies, so a killed child never blocks the rest.
-Small lines, the common case, take no lock at all.
+pipe.  The kernel keeps a write of at most ``PIPE_BUF`` bytes (4 KiB) in one piece but
+may split a larger one, and another process's line can land in the gap — even a small
+one.  So :class:`LineHandler` writes each line with ``os.write`` (no Python buffer to
+flush) while holding a semaphore shared by every handler on the same file descriptor
+(root's, ``celery.task``'s and billiard's each have one) and by the processes forked
+after it was made.
+Uncontended, taking it costs no system call.  A process killed while holding it (a
+hard time limit, the OOM killer) would block the others: a waiter that finds the
+holder dead takes the lock over.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
+import multiprocessing
 import os
-import select
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sys
+from contextlib import suppress
 from typing import IO, Any
 
 from ._errors import report_internal_error
 
-__all__ = ["PIPE_BUF", "LineHandler"]
+__all__ = ["LineHandler", "SharedLineLock"]
 
-PIPE_BUF = getattr(select, "PIPE_BUF", 4096)
+_WAIT = 1.0
+"""Seconds between checks that the lock's holder is still alive."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+class SharedLineLock:
+    """A lock for the processes forked after it was made; a dead holder's is taken over."""
+
+    def __init__(self) -> None:
+        self._semaphore = multiprocessing.BoundedSemaphore(1)
+        self._holder = multiprocessing.RawValue("i", 0)
+
+    def acquire(self) -> None:
+        """Wait for the lock (taking it over from a holder that died)."""
+        while not self._semaphore.acquire(timeout=_WAIT):
+            holder = self._holder.value
+            if holder and holder != os.getpid() and not _alive(holder):
+                break
+        self._holder.value = os.getpid()
+
+    def release(self) -> None:
+        """Release the lock (a second release after a take-over is harmless)."""
+        self._holder.value = 0
+        with suppress(ValueError):
+            self._semaphore.release()
+
+
+_locks: dict[int, SharedLineLock] = {}
+
+
+def lock_for(fd: int) -> SharedLineLock:
+    """Return the one lock of everything in this process tree that writes to *fd*."""
+    lock = _locks.get(fd)
+    if lock is None:
+        lock = _locks.setdefault(fd, SharedLineLock())
+    return lock
 
 
 class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A :class:`logging.StreamHandler` that never interleaves or splits a line."""
+    """A :class:`logging.StreamHandler` whose lines never interleave across processes."""
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         super().__init__(stream)
         self._fd = self.stream.fileno()
-        # Created before the pool forks, so every child shares the same file.
-        self._lockfile = tempfile.TemporaryFile(prefix="celery-logkit-")  # noqa: SIM115 - lives with the handler
-
-    @contextmanager
-    def _across_processes(self) -> Iterator[None]:
-        fcntl.lockf(self._lockfile, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.lockf(self._lockfile, fcntl.LOCK_UN)
+        self._shared = lock_for(self._fd)
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        self._shared.acquire()
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+        finally:
+            self._shared.release()
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write *record*'s line in one piece."""
         try:
-            data = (self.format(record) + self.terminator).encode("utf-8", "backslashreplace")
-            if len(data) <= PIPE_BUF:
-                self._write(data)
-            else:
-                with self._across_processes():
-                    self._write(data)
+            self._write((self.format(record) + self.terminator).encode("utf-8", "backslashreplace"))
         except RecursionError:
             raise
         except Exception:  # noqa: BLE001 - a log line must not break the task
@@ -69,16 +107,7 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def handleError(self, record: logging.LogRecord) -> None:
         """Report the failure once (rate-limited) instead of a traceback per record."""
-        import sys  # noqa: PLC0415 - only on the failure path
-
         report_internal_error("writing a log line", sys.exc_info()[1])
-
-    def close(self) -> None:
-        """Close the lock file too."""
-        try:
-            self._lockfile.close()
-        finally:
-            super().close()
 
     @classmethod
     def replacing(cls, handler: logging.StreamHandler[Any]) -> LineHandler:

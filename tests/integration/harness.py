@@ -171,6 +171,25 @@ class Worker:
                     )
                 self._changed.wait(min(remaining, 0.5))
 
+    def wait_for_count(
+        self, predicate: Callable[[Record], bool], count: int, timeout: float = 120
+    ) -> None:
+        """Wait until *count* records match *predicate* (counted as they arrive)."""
+        deadline = time.monotonic() + timeout
+        seen = found = 0
+        with self._changed:
+            while True:
+                for line in self.lines[seen:]:
+                    if line.record is not None and predicate(line.record):
+                        found += 1
+                seen = len(self.lines)
+                if found >= count:
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (self._proc is not None and self._proc.poll() is not None):
+                    raise AssertionError(f"{found}/{count} matching records within {timeout}s")
+                self._changed.wait(min(remaining, 0.5))
+
     def task_records(self, task_id: str) -> list[Record]:
         return [r for r in self.records if r.get("task_id") == task_id]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import signal
 import time
 from pathlib import Path
@@ -196,3 +197,31 @@ def wait_to_be_revoked() -> None:
     """Sleep until terminated by a revoke."""
     logger.info("waiting to be revoked")
     time.sleep(60)
+
+
+@app.task(bind=True)
+def big_lines(self: Task, group: str, size: int, count: int, low: int, high: int) -> int:
+    """Once *size* of these run at once, write *count* lines of low..high bytes each."""
+    _rendezvous(group, size, self.request.id)
+    rng = random.Random(self.request.id)
+    for index in range(count):
+        length = rng.randint(low, high)
+        logger.info("big %d", index, length=length, payload="x" * length)
+    return count
+
+
+@app.task(bind=True)
+def echo_id(self: Task, pause: float) -> str:
+    """Log the task's own id twice, yielding in between (so tasks interleave)."""
+    me = self.request.id
+    logger.info("first of %s", me)
+    time.sleep(pause)
+    module_logger.info("second of %s", me)
+    return me
+
+
+@app.task
+def slow(seconds: float) -> None:
+    """Take a while (long enough to restart a broker under it)."""
+    logger.info("slow task sleeping")
+    time.sleep(seconds)
