@@ -73,3 +73,26 @@ def test_propagated_secrets_do_not_travel() -> None:
     with bound_contextvars(session_token="s", request_id="r"):
         inject(headers, ["session_token", "request_id"], Redactor())
     assert headers[HEADER]["context"] == {"session_token": REDACTED, "request_id": "r"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{'user': 'bob', 'password': 'x'}", "{'user': 'bob', 'password': '[REDACTED]'}"),
+        ("(1, {'token': 't'})", "(1, {'token': '[REDACTED]'})"),
+        ("User(name='bob', password='hunter2')", "User(name='bob', password='[REDACTED]')"),
+        (
+            "{'o': <object at 0x1>, 'secret': \"s\"}",
+            "{'o': <object at 0x1>, 'secret': '[REDACTED]'}",
+        ),
+        ("('bob', 'hunter2')", "('bob', 'hunter2')"),
+    ],
+)
+def test_reprs_of_args_are_redacted(text: str, expected: str) -> None:
+    assert Redactor().redact_repr(text) == expected
+
+
+def test_reprs_are_capped() -> None:
+    shown = Redactor().redact_repr(repr(list(range(5000))))
+    assert len(shown) < 1100
+    assert shown.endswith("chars]")

@@ -82,6 +82,8 @@ class Options:
     version: str | None = None
     redact_keys: tuple[str, ...] = DEFAULT_REDACT_KEYS
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    log_args: bool = False
+    log_result: bool = False
 
     def __post_init__(self) -> None:
         if self.schema not in SCHEMAS:
@@ -90,7 +92,7 @@ class Options:
         if self.format not in FORMATS:
             accepted = ", ".join(repr(f) for f in FORMATS)
             raise ValueError(f"format={self.format!r} is not one of {accepted}")
-        for name in ("banner", "keep_celery_lines"):
+        for name in ("banner", "keep_celery_lines", "log_args", "log_result"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name}={getattr(self, name)!r} must be True or False")
         for name in ("service", "env", "version"):

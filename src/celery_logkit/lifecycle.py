@@ -12,6 +12,7 @@ unless ``keep_celery_lines=True``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import signal as _signal
 import threading
@@ -22,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from celery.app import trace as _trace
+from celery.utils.saferepr import saferepr
 
 from . import context, propagation
 from .config import Options
@@ -32,7 +34,7 @@ from .processors import (
     TASK_ATTR,
     exception_fields,
 )
-from .redaction import Redactor
+from .redaction import MAX_REPR_CHARS, Redactor
 from .tracing import traceparent_ids
 
 __all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle"]
@@ -73,6 +75,11 @@ class _Bounded(OrderedDict[Hashable, Any]):
 
 def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 3)
+
+
+@functools.lru_cache(maxsize=8)
+def _redactor(patterns: tuple[str, ...]) -> Redactor:
+    return Redactor(patterns)
 
 
 def _duration_ms(task_id: object) -> float | None:
@@ -173,7 +180,7 @@ class TaskLifecycle:
         if isinstance(headers, dict):
             with contextlib.suppress(Exception):  # never break .delay()
                 options = self.options()
-                propagation.inject(headers, options.propagate, Redactor(options.redact_keys))
+                propagation.inject(headers, options.propagate, _redactor(options.redact_keys))
 
     def after_task_publish(
         self, sender: str | None = None, headers: Any = None, routing_key: Any = None, **kw: Any
@@ -267,7 +274,9 @@ class TaskLifecycle:
 
     # -- where the task runs -----------------------------------------------------------
 
-    def on_task_prerun(self, task: Any = None, **_: Any) -> None:
+    def on_task_prerun(
+        self, task: Any = None, args: Any = None, kwargs: Any = None, **_: Any
+    ) -> None:
         """Bind the task's context, then ``task_started`` with the queue wait."""
         if task is None:
             return
@@ -276,29 +285,44 @@ class TaskLifecycle:
         context.task_started(task, propagated, traceparent_ids(task.request))
         current = context.current_task_context()
         wait = None if published is None else max(0.0, time.time() - published)
+        fields: dict[str, Any] = {
+            "attempt": current.get("retries", 0) + 1,
+            "queue_wait_ms": _ms(wait),
+        }
+        if options.log_args:
+            redactor = _redactor(options.redact_keys)
+            request = task.request
+            for name, value in (("args", args), ("kwargs", kwargs)):
+                shown = getattr(request, f"{name}repr", None) or saferepr(value, MAX_REPR_CHARS)
+                fields[name] = redactor.redact_repr(str(shown))
         self._emit(
             "task_started",
             current,
             "Task %s[%s] started",
             (current.get("task_name"), current.get("task_id")),
-            {"attempt": current.get("retries", 0) + 1, "queue_wait_ms": _ms(wait)},
+            fields,
         )
 
     def on_task_postrun(self, **_: Any) -> None:
         """Drop the task's context, however the task ended."""
         context.task_ended()
 
-    def on_task_success(self, sender: Any = None, **_: Any) -> None:
+    def on_task_success(self, sender: Any = None, result: Any = None, **_: Any) -> None:
         """``task_succeeded`` (INFO) with the duration."""
         request = getattr(sender, "request", None)
         task = self._task(getattr(request, "id", None), sender, request)
         duration = _duration_ms(task.get("task_id"))
+        fields: dict[str, Any] = {"duration_ms": duration}
+        options = self.options()
+        if options.log_result:
+            shown = saferepr(result, MAX_REPR_CHARS)
+            fields["result"] = _redactor(options.redact_keys).redact_repr(shown)
         self._emit(
             "task_succeeded",
             task,
             "Task %s[%s] succeeded in %s ms",
             (task.get("task_name"), task.get("task_id"), duration),
-            {"duration_ms": duration},
+            fields,
         )
 
     def on_task_retry(

@@ -8,6 +8,7 @@ caller adds to a line: bound context, ``extra=``, keyword fields, propagated key
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -15,7 +16,7 @@ from typing import Any
 
 from .processors import CONFLICTS_KEY, OWNED_KEYS, EventDict
 
-__all__ = ["DEFAULT_REDACT_KEYS", "REDACTED", "Redactor"]
+__all__ = ["DEFAULT_REDACT_KEYS", "MAX_REPR_CHARS", "REDACTED", "Redactor"]
 
 REDACTED = "[REDACTED]"
 
@@ -42,6 +43,13 @@ DEFAULT_REDACT_KEYS: tuple[str, ...] = (
 """The default patterns (see the module's docstring for how keys are matched)."""
 
 _NORMALISE = re.compile(r"[-_.\s]")
+_PAIR = re.compile(
+    r"""(?P<key>['"]?[\w\-.]+['"]?)(?P<sep>\s*[:=]\s*)"""
+    r"""(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,}\)\]\s]+)"""
+)
+MAX_REPR_CHARS = 1024
+"""How much of a task's args, kwargs or result repr a line keeps."""
+_LITERAL_LIMIT = 16_384
 _CACHE_SIZE = 4096
 
 
@@ -85,8 +93,33 @@ class Redactor:
             return redacted if changed else value
         items = list(value)
         redacted_items = [self.redact(v, seen) for v in items]
-        changed = any(a is not b for a, b in zip(redacted_items, items, strict=True))
-        return redacted_items if changed else value
+        if not any(a is not b for a, b in zip(redacted_items, items, strict=True)):
+            return value
+        return tuple(redacted_items) if isinstance(value, tuple) else redacted_items
+
+    def redact_repr(self, text: str) -> str:
+        """Redact a ``repr`` (celery's ``argsrepr``/``kwargsrepr``), then cap its size.
+
+        A repr of literals is parsed and redacted like any value; anything else has its
+        ``key: value`` and ``key=value`` pairs with secret-looking keys replaced.
+        """
+        redacted = None
+        if self.patterns and len(text) <= _LITERAL_LIMIT:
+            try:
+                redacted = repr(self.redact(ast.literal_eval(text)))
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                redacted = None
+        if redacted is None:
+            redacted = _PAIR.sub(self._redact_pair, text) if self.patterns else text
+        if len(redacted) > MAX_REPR_CHARS:
+            cut = len(redacted) - MAX_REPR_CHARS
+            redacted = f"{redacted[:MAX_REPR_CHARS]}…[truncated {cut} chars]"
+        return redacted
+
+    def _redact_pair(self, match: re.Match[str]) -> str:
+        if not self.is_secret(match["key"].strip("'\"")):
+            return match[0]
+        return f"{match['key']}{match['sep']}'{REDACTED}'"
 
     def __call__(self, record: logging.LogRecord, event: EventDict) -> EventDict:
         """Redact the caller's fields of *event* (the line's own fields are not theirs)."""

@@ -88,6 +88,7 @@ def test_every_state_is_logged_once(any_broker: Broker, tmp_path: Path) -> None:
     assert started["request_id"] == "req-42"
     assert "correlation_id" not in started, "a value that is not a string is dropped"
     assert "password" not in started, "only allow-listed keys travel"
+    assert not {"args", "kwargs"} & set(started), "args are not logged unless asked"
     succeeded = once(worker, ok, "task_succeeded", "info")
     assert succeeded["duration_ms"] > 0
     assert (
@@ -95,6 +96,7 @@ def test_every_state_is_logged_once(any_broker: Broker, tmp_path: Path) -> None:
         == f"Task worker_app.add[{ok}] succeeded in {succeeded['duration_ms']} ms"
     )
     assert succeeded["request_id"] == "req-42"
+    assert "result" not in succeeded
 
     # retry twice, then success
     starts = events(worker, retried, "task_started")
@@ -280,3 +282,19 @@ def test_a_bad_setting_stops_the_worker(fs_broker: Broker, tmp_path: Path) -> No
     assert len(critical) == 1
     assert "'task_sarted'" in critical[0]["message"]
     assert "task_started" in critical[0]["message"]
+
+
+def test_args_and_result_only_when_asked_and_redacted(fs_broker: Broker, tmp_path: Path) -> None:
+    options = {"log_args": True, "log_result": True}
+    worker = Worker(
+        fs_broker, tmp_path, pool="solo", env={"LOGKIT_INSTALL_OPTIONS": json.dumps(options)}
+    )
+    with worker:
+        task_id = worker.send("sign_in", "bob", "hunter2", kwargs={"remember": True})
+        worker.wait_for_task_end(task_id)
+    started = once(worker, task_id, "task_started", "info")
+    assert started["args"] == "('bob', 'hunter2')", "positional args have no key to match"
+    assert started["kwargs"] == "{'remember': True}"
+    succeeded = once(worker, task_id, "task_succeeded", "info")
+    assert succeeded["result"] == "{'user': 'bob', 'session': '[REDACTED]'}"
+    assert "s3cr3t" not in "\n".join(line.text for line in worker.lines)

@@ -225,3 +225,9 @@ def slow(seconds: float) -> None:
     """Take a while (long enough to restart a broker under it)."""
     logger.info("slow task sleeping")
     time.sleep(seconds)
+
+
+@app.task
+def sign_in(user: str, password: str, remember: bool = False) -> dict[str, str]:
+    """Take a secret argument and return a secret."""
+    return {"user": user, "session": "s3cr3t-session"}

@@ -31,6 +31,9 @@ LIFECYCLE_KEYS = frozenset(
         "signame",
         "expired",
         "expected",
+        "args",
+        "kwargs",
+        "result",
     }
 )
 """Fields the lifecycle records add: namespaced under ``celery`` on lifecycle records."""
