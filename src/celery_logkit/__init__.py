@@ -17,8 +17,10 @@ from .context import (
 )
 from .formatter import JsonFormatter
 from .logger import BoundLogger, StructuredLogger, get_logger, get_task_logger
+from .redaction import DEFAULT_REDACT_KEYS
 
 __all__ = [
+    "DEFAULT_REDACT_KEYS",
     "BoundLogger",
     "ConsoleFormatter",
     "JsonFormatter",
