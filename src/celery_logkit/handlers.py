@@ -15,6 +15,7 @@ holder dead takes the lock over.
 from __future__ import annotations
 
 import logging
+import mmap
 import multiprocessing
 import os
 import sys
@@ -43,24 +44,37 @@ def _alive(pid: int) -> bool:
         return True
 
 
+_pid = 0
+
+
+def _remember_pid() -> None:
+    global _pid  # noqa: PLW0603 - a per-process cache, refreshed in each forked child
+    _pid = os.getpid()
+
+
 class SharedLineLock:
     """A lock for the processes forked after it was made; a dead holder's is taken over."""
 
     def __init__(self) -> None:
+        if not _pid:  # os.getpid() is a system call: cache it, per process
+            _remember_pid()
+            os.register_at_fork(after_in_child=_remember_pid)
         self._semaphore = multiprocessing.BoundedSemaphore(1)
-        self._holder = multiprocessing.RawValue("i", 0)
+        # The holder's pid, in memory shared with the processes forked later.
+        self._holder = memoryview(mmap.mmap(-1, 8)).cast("i")
 
     def acquire(self) -> None:
         """Wait for the lock (taking it over from a holder that died)."""
-        while not self._semaphore.acquire(timeout=_WAIT):
-            holder = self._holder.value
-            if holder and holder != os.getpid() and not _alive(holder):
-                break
-        self._holder.value = os.getpid()
+        if not self._semaphore.acquire(False):
+            while not self._semaphore.acquire(timeout=_WAIT):
+                holder = self._holder[0]
+                if holder and holder != _pid and not _alive(holder):
+                    break
+        self._holder[0] = _pid
 
     def release(self) -> None:
         """Release the lock (a second release after a take-over is harmless)."""
-        self._holder.value = 0
+        self._holder[0] = 0
         with suppress(ValueError):
             self._semaphore.release()
 
@@ -85,13 +99,16 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._shared = lock_for(self._fd)
 
     def _write(self, data: bytes) -> None:
-        view = memoryview(data)
-        self._shared.acquire()
+        shared = self._shared
+        shared.acquire()
         try:
-            while view:
-                view = view[os.write(self._fd, view) :]
+            written = os.write(self._fd, data)
+            if written < len(data):
+                view = memoryview(data)[written:]
+                while view:
+                    view = view[os.write(self._fd, view) :]
         finally:
-            self._shared.release()
+            shared.release()
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write *record*'s line in one piece."""
