@@ -68,7 +68,7 @@ def main() -> int:
     finally:
         worker.terminate()
         worker.wait(30)
-        client.delete(queue)
+        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
     lines = sum(1 for _ in log.open("rb"))
     (warm_tasks, warm), (end_tasks, end) = samples[0], samples[-1]
     print("| tasks | worker RSS (MiB) |\n|---|---|")
