@@ -6,7 +6,14 @@ from typing import Any
 
 from celery_logkit.processors import CONFLICTS_KEY, EventDict
 
-__all__ = ["BASE_KEYS", "CELERY_KEYS", "LIFECYCLE_KEYS", "caller_fields", "milliseconds_to_ns"]
+__all__ = [
+    "BASE_KEYS",
+    "CELERY_KEYS",
+    "LIFECYCLE_KEYS",
+    "caller_fields",
+    "milliseconds_to_ns",
+    "place_task_and_fields",
+]
 
 BASE_KEYS = frozenset(
     {"timestamp", "level", "logger", "message", "event", "error", "stack_info"}
@@ -51,28 +58,36 @@ def milliseconds_to_ns(value: Any) -> int | None:
     return None
 
 
-def task_ids(event: EventDict) -> dict[str, Any]:
-    """Return ``task_id`` and ``task_name``: top-level in every schema."""
-    return {k: event[k] for k in ("task_id", "task_name") if k in event}
+def place_task_and_fields(
+    out: dict[str, Any],
+    event: EventDict,
+    caller: dict[str, Any],
+    *,
+    reserved: frozenset[str],
+    error: Any = None,
+) -> dict[str, Any]:
+    """Finish a backend's line: task ids, ``celery``, *error*, then the caller's fields.
 
-
-def route(
-    event: EventDict, caller: dict[str, Any], *, lifecycle: bool, reserved: frozenset[str]
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Split the rest of the event into ``celery``, top-level fields and ``extra``.
-
-    ``celery`` gets the task context beyond its ids and, on lifecycle records, the
-    lifecycle's own fields; a caller field whose first dotted part is *reserved* goes
-    to ``extra``, with the fields the line already owned.
+    ``task_id``/``task_name`` stay top-level; ``celery`` gets the rest of the task
+    context and, on lifecycle records, the lifecycle's own fields; a caller field whose
+    first dotted part is *reserved* goes to ``extra`` with the fields the line owned.
     """
+    out.update({k: event[k] for k in ("task_id", "task_name") if k in event})
     celery = {k: event[k] for k in CELERY_KEYS if k in event}
-    if lifecycle:
+    if "event" in event:
         celery.update({k: caller.pop(k) for k in LIFECYCLE_KEYS & caller.keys()})
-    top: dict[str, Any] = {}
+    if celery:
+        out["celery"] = celery
+    if error is not None:
+        out["error"] = error
+    if "stack_info" in event:
+        out["stack_info"] = event["stack_info"]
     extra = dict(event.get(CONFLICTS_KEY) or {})
     for key, value in caller.items():
         if key.split(".", 1)[0] in reserved:
             extra[key] = value
         else:
-            top[key] = value
-    return celery, top, extra
+            out[key] = value
+    if extra:
+        out[CONFLICTS_KEY] = extra
+    return out

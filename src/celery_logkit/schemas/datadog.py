@@ -18,7 +18,7 @@ from typing import Any
 from celery_logkit.identity import ServiceIdentity
 from celery_logkit.processors import CONFLICTS_KEY, EventDict
 
-from ._mapping import caller_fields, milliseconds_to_ns, route, task_ids
+from ._mapping import caller_fields, milliseconds_to_ns, place_task_and_fields
 
 __all__ = ["RESERVED", "DatadogSchema", "dd_ids"]
 
@@ -72,16 +72,7 @@ class DatadogSchema:
             out.update(from_ddtrace)
         elif "trace_id" in event:
             out["dd"] = dd_ids(event["trace_id"], event["span_id"])
-        out.update(task_ids(event))
-        celery, top, extra = route(event, caller, lifecycle=action is not None, reserved=RESERVED)
-        if celery:
-            out["celery"] = celery
         error = event.get("error")
         if error is not None:
-            out["error"] = {_ERROR_NAMES.get(k, k): v for k, v in error.items()}
-        if "stack_info" in event:
-            out["stack_info"] = event["stack_info"]
-        out.update(top)
-        if extra:
-            out[CONFLICTS_KEY] = extra
-        return out
+            error = {_ERROR_NAMES.get(k, k): v for k, v in error.items()}
+        return place_task_and_fields(out, event, caller, reserved=RESERVED, error=error)

@@ -17,7 +17,7 @@ from typing import Any
 from celery_logkit.identity import ServiceIdentity
 from celery_logkit.processors import CONFLICTS_KEY, EventDict
 
-from ._mapping import caller_fields, milliseconds_to_ns, route, task_ids
+from ._mapping import caller_fields, milliseconds_to_ns, place_task_and_fields
 
 __all__ = ["ECS_ROOTS", "ECS_VERSION", "EcsSchema"]
 
@@ -85,15 +85,6 @@ class EcsSchema:
         if "trace_id" in event:
             out["trace"] = {"id": event["trace_id"]}
             out["span"] = {"id": event["span_id"]}
-        out.update(task_ids(event))
-        celery, top, extra = route(event, caller, lifecycle=action is not None, reserved=_RESERVED)
-        if celery:
-            out["celery"] = celery
-        if "error" in event:
-            out["error"] = event["error"]
-        if "stack_info" in event:
-            out["stack_info"] = event["stack_info"]
-        out.update(top)
-        if extra:
-            out[CONFLICTS_KEY] = extra
-        return out
+        return place_task_and_fields(
+            out, event, caller, reserved=_RESERVED, error=event.get("error")
+        )
