@@ -25,6 +25,7 @@ else:
     app.conf.broker_transport_options = {
         "data_folder_in": folder,
         "data_folder_out": folder,
+        "control_folder": os.path.join(folder, "control"),
         "polling_interval": 0.1,
     }
 app.conf.task_default_queue = os.environ.get("QUICKSTART_QUEUE", "quickstart")

@@ -40,7 +40,12 @@ def filesystem_broker(tmp_path: Path) -> Broker:
     return Broker(
         "filesystem",
         "filesystem://",
-        {"data_folder_in": str(folder), "data_folder_out": str(folder), "polling_interval": 0.05},
+        {
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "control_folder": str(folder / "control"),
+            "polling_interval": 0.05,
+        },
     )
 
 
