@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -241,9 +241,3 @@ def event_name(record: Record) -> str | None:
         if isinstance(value, str):
             return value
     return None
-
-
-def iter_lines(records: Sequence[Record], **match: Any) -> Iterator[Record]:
-    for record in records:
-        if all(record.get(k) == v for k, v in match.items()):
-            yield record
