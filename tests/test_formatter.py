@@ -116,7 +116,7 @@ def test_unserialisable_values_still_make_a_line() -> None:
     )
     assert line["weird"] == "<unrepresentable Raises>"
     assert line["cyclic"] == ["<cycle>"]
-    assert line["nan"] == "nan"
+    assert line["nan"] is None, "non-finite floats are null, as orjson writes them"
     assert line["key"] == {"1": "\\xff"}
     assert line["s"] == ["x"]
 

@@ -144,7 +144,7 @@ def test_placeholders_are_readable() -> None:
     assert line["hostile"] == "<unrepresentable Hostile>"
     assert line["cycle"] == [1, "<cycle>"]
     assert "<too deep>" in json.dumps(line["deep"])
-    assert line["nan"] == "nan"
+    assert line["nan"] is None
     assert line["amount"] == "9.50"
     assert line["id"] == "00000000-0000-0000-0000-000000000001"
     assert line["surrogate"] == "\ud800"

@@ -9,12 +9,12 @@ import sys
 import pytest
 
 from celery_logkit import JsonFormatter
-from celery_logkit._json import dumps
+from celery_logkit._json import dumps_bytes as dumps
 from celery_logkit.limits import cap
 
 
-def size(text: str) -> int:
-    return len(text.encode("utf-8"))
+def size(text: str | bytes) -> int:
+    return len(text.encode("utf-8") if isinstance(text, str) else text)
 
 
 @pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
@@ -36,7 +36,7 @@ def test_long_message_and_stack_are_cut_under_the_cap(schema: str) -> None:
 
 def test_small_lines_are_untouched() -> None:
     obj = {"message": "short"}
-    assert cap(obj, dumps(obj), dumps, 1024) == '{"message":"short"}'
+    assert cap(obj, dumps(obj), dumps, 1024) == b'{"message":"short"}'
 
 
 def test_many_fields_fall_back_to_the_essentials() -> None:

@@ -1,9 +1,12 @@
 """Serialise an event dict to one JSON line that always parses.
 
-The fast path is the stdlib C encoder with a ``default`` hook for the common non-JSON
-types.  Anything that still cannot be encoded (cycles, NaN, keys that are not strings,
-objects whose ``repr`` raises) takes a slow path that rebuilds the value from plain JSON
-types with readable placeholders, so a record is never dropped for its content.
+The fast path is orjson (the stdlib's C encoder where orjson is not installed) with a
+``default`` hook for the common non-JSON types.  Anything that still cannot be
+encoded (cycles, integers past 64 bits, keys that are not strings, lone surrogates,
+objects whose ``repr`` raises) takes a slow path that rebuilds the value from plain
+JSON types with readable placeholders, so a record is never dropped for its content.
+Both paths write NaN and infinities as ``null``, as orjson does: a string there would
+clash with a numeric field's mapping in Elasticsearch.
 """
 
 from __future__ import annotations
@@ -14,7 +17,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["dumps", "to_jsonable"]
+_orjson: Any
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; kept optional at run time
+    _orjson = None
+
+__all__ = ["dumps", "dumps_bytes", "to_jsonable"]
 
 MAX_DEPTH = 32
 """Nesting deeper than this is replaced by a placeholder (Datadog reads 10 levels)."""
@@ -52,8 +61,8 @@ _encoder = json.JSONEncoder(
 )
 
 
-def _float(value: float) -> float | str:
-    return value if math.isfinite(value) else repr(value)
+def _float(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def to_jsonable(value: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()) -> Any:
@@ -89,8 +98,7 @@ def to_jsonable(value: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()
     return to_jsonable(converted, _depth + 1, seen)
 
 
-def dumps(event: Mapping[str, Any]) -> str:
-    """Return *event* as compact JSON text: UTF-8 safe, one line, always valid."""
+def _stdlib_dumps(event: Mapping[str, Any]) -> str:
     try:
         text = _encoder.encode(event)
     except (TypeError, ValueError, RecursionError):
@@ -102,3 +110,33 @@ def dumps(event: Mapping[str, Any]) -> str:
             # Lone surrogates cannot be written as UTF-8: escape everything instead.
             text = json.dumps(to_jsonable(event), ensure_ascii=True, separators=(",", ":"))
     return text
+
+
+_ORJSON_OPTIONS = (
+    0
+    if _orjson is None
+    # datetimes and dataclasses through ``_default``, as the stdlib path writes them
+    else _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def dumps_bytes(event: Mapping[str, Any]) -> bytes:
+    """Return *event* as compact UTF-8 JSON: one line, always valid."""
+    if _orjson is not None:
+        try:
+            data: bytes = _orjson.dumps(event, default=_default, option=_ORJSON_OPTIONS)
+            return data
+        except TypeError:  # orjson.JSONEncodeError: the slow path names what it could not
+            pass
+    return _stdlib_dumps(event).encode("utf-8")
+
+
+def dumps(event: Mapping[str, Any]) -> str:
+    """Return *event* as compact JSON text: UTF-8 safe, one line, always valid."""
+    if _orjson is not None:
+        try:
+            text: str = _orjson.dumps(event, default=_default, option=_ORJSON_OPTIONS).decode()
+            return text
+        except TypeError:
+            pass
+    return _stdlib_dumps(event)

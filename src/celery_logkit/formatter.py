@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from . import processors, tracing
 from ._errors import report_internal_error
-from ._json import dumps
+from ._json import dumps, dumps_bytes
 from .identity import resolve_identity
 from .limits import DEFAULT_MAX_LINE_BYTES, cap
 from .processors import EventDict, Processor
@@ -107,6 +107,10 @@ class PipelineFormatter(logging.Formatter):
             report_internal_error("formatting a record", exc)
             return dumps(processors.add_log_fields(record, {}))
 
+    def format_bytes(self, record: logging.LogRecord) -> bytes:
+        """Return *record* as one UTF-8 line without its newline (what handlers write)."""
+        return self.format(record).encode("utf-8", "backslashreplace")
+
 
 class JsonFormatter(PipelineFormatter):
     """Format records as one JSON object per line, with the running task's context.
@@ -145,7 +149,19 @@ class JsonFormatter(PipelineFormatter):
         self.schema: Schema = get_schema(schema, identity)
         self.max_line_bytes = max_line_bytes
 
-    def render(self, event: EventDict, record: logging.LogRecord) -> str:
-        """Return the schema's object for *event*, as JSON under the size cap."""
+    def serialise(self, event: EventDict, record: logging.LogRecord) -> bytes:
+        """Return the schema's object for *event*, as UTF-8 JSON under the size cap."""
         obj = self.schema.render(event, record)
-        return cap(obj, dumps(obj), dumps, self.max_line_bytes - 1)
+        return cap(obj, dumps_bytes(obj), dumps_bytes, self.max_line_bytes - 1)
+
+    def render(self, event: EventDict, record: logging.LogRecord) -> str:
+        """Return the schema's object for *event*, as JSON text under the size cap."""
+        return self.serialise(event, record).decode("utf-8")
+
+    def format_bytes(self, record: logging.LogRecord) -> bytes:
+        """Return *record* as one UTF-8 JSON line, skipping the text round trip."""
+        try:
+            return self.serialise(self.event(record), record)
+        except Exception as exc:  # noqa: BLE001 - logging must not break the caller
+            report_internal_error("formatting a record", exc)
+            return dumps_bytes(processors.add_log_fields(record, {}))

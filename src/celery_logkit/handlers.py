@@ -23,6 +23,7 @@ from contextlib import suppress
 from typing import IO, Any
 
 from ._errors import report_internal_error
+from .formatter import PipelineFormatter
 
 __all__ = ["LineHandler", "SharedLineLock"]
 
@@ -110,10 +111,24 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         finally:
             shared.release()
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        """Filter and emit *record*; the shared lock, not the handler's, orders the writes."""
+        rv = self.filter(record)
+        if isinstance(rv, logging.LogRecord):  # Python 3.12+: a filter may replace it
+            record = rv
+        if rv:
+            self.emit(record)
+        return bool(rv)
+
     def emit(self, record: logging.LogRecord) -> None:
         """Write *record*'s line in one piece."""
         try:
-            self._write((self.format(record) + self.terminator).encode("utf-8", "backslashreplace"))
+            formatter = self.formatter
+            if isinstance(formatter, PipelineFormatter):
+                data = formatter.format_bytes(record) + b"\n"
+            else:
+                data = (self.format(record) + self.terminator).encode("utf-8", "backslashreplace")
+            self._write(data)
         except RecursionError:
             raise
         except Exception:  # noqa: BLE001 - a log line must not break the task

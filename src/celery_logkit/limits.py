@@ -23,10 +23,6 @@ _SHORTEST = 64
 _KEEP = 4
 
 
-def _size(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
-
-
 def _strings(obj: Any, path: tuple[Any, ...] = ()) -> list[tuple[int, tuple[Any, ...]]]:
     found: list[tuple[int, tuple[Any, ...]]] = []
     if isinstance(obj, dict):
@@ -52,11 +48,13 @@ def _set(obj: Any, path: tuple[Any, ...], value: Any) -> None:
     obj[path[-1]] = value
 
 
-def cap(obj: dict[str, Any], text: str, dumps: Callable[[Any], str], max_bytes: int) -> str:
-    """Return *text* (``dumps(obj)``) if it fits in *max_bytes*, else a cut version."""
-    size = _size(text)
+def cap(
+    obj: dict[str, Any], data: bytes, dumps: Callable[[Any], bytes], max_bytes: int
+) -> bytes:
+    """Return *data* (``dumps(obj)``, UTF-8) if it fits in *max_bytes*, else a cut version."""
+    size = len(data)
     if size <= max_bytes:
-        return text
+        return data
     obj = dict(obj)
     obj["truncated"] = True
     for _ in range(16):
@@ -68,15 +66,15 @@ def cap(obj: dict[str, Any], text: str, dumps: Callable[[Any], str], max_bytes: 
         keep = max(_SHORTEST, length - overflow)
         value = _get(obj, path)
         _set(obj, path, value[:keep] + MARKER.format(length - keep))
-        text = dumps(obj)
-        size = _size(text)
+        data = dumps(obj)
+        size = len(data)
         if size <= max_bytes:
-            return text
+            return data
     essentials = {k: obj[k] for k in list(obj)[:_KEEP]}
     essentials |= {k: obj[k] for k in ("task_id", "task_name") if k in obj}
     essentials["truncated"] = True
-    text = dumps(essentials)
-    while _size(text) > max_bytes:
+    data = dumps(essentials)
+    while len(data) > max_bytes:
         longest = max(
             essentials, key=lambda k: len(essentials[k]) if isinstance(essentials[k], str) else -1
         )
@@ -84,5 +82,5 @@ def cap(obj: dict[str, Any], text: str, dumps: Callable[[Any], str], max_bytes: 
         if not isinstance(value, str) or not value:
             break
         essentials[longest] = value[: len(value) // 2]
-        text = dumps(essentials)
-    return text
+        data = dumps(essentials)
+    return data

@@ -9,6 +9,7 @@ keyword fields (``logger.info("charged card", order_id=7)``) and ``bind()``.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,14 +43,25 @@ class StructuredLogger(logging.Logger):
         stacklevel: int = 1,
         **fields: Any,
     ) -> None:
+        # stdlib's ``Logger._log``, with the fields set on the record (no merged
+        # ``extra`` dict on the hot path).  +1: findCaller counts this frame.
+        sinfo = None
+        if logging._srcfile:
+            try:
+                fn, lno, func, sinfo = self.findCaller(stack_info, stacklevel + 1)
+            except ValueError:  # pragma: no cover - as stdlib's
+                fn, lno, func = "(unknown file)", 0, "(unknown function)"
+        else:  # pragma: no cover
+            fn, lno, func = "(unknown file)", 0, "(unknown function)"
+        if exc_info:
+            if isinstance(exc_info, BaseException):
+                exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+            elif not isinstance(exc_info, tuple):
+                exc_info = sys.exc_info()
+        record = self.makeRecord(self.name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
         if fields:
-            extra = (
-                {**extra, STRUCTURED_FIELDS_ATTR: fields}
-                if extra
-                else {STRUCTURED_FIELDS_ATTR: fields}
-            )
-        # +1: this frame sits between the caller and logging's own frames.
-        super()._log(level, msg, args, exc_info, extra, stack_info, stacklevel + 1)
+            record.__dict__[STRUCTURED_FIELDS_ATTR] = fields
+        self.handle(record)
 
     def bind(self, **fields: Any) -> BoundLogger:
         """Return a logger that adds *fields* to every record it writes."""
@@ -138,12 +150,42 @@ class BoundLogger:
     fatal = critical
 
     def _emit(self, level: int, msg: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        # +1 for the public method above this frame; StructuredLogger._log adds its own.
+        # +2: this frame and the public method above it sit between the caller and _log.
         kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 2
         self._logger._log(level, msg, args, **{**self._fields, **kwargs})
 
 
 _structured_classes: dict[type[logging.Logger], type[logging.Logger]] = {}
+
+
+class _DelegatingStructuredLogger(StructuredLogger):
+    """For logger classes with their own ``_log``: fields travel in ``extra`` to it."""
+
+    def _log(  # type: ignore[override]
+        self,
+        level: int,
+        msg: object,
+        args: Any,
+        /,
+        exc_info: _ExcInfo = None,
+        extra: Mapping[str, object] | None = None,
+        stack_info: bool = False,
+        stacklevel: int = 1,
+        **fields: Any,
+    ) -> None:
+        if fields:
+            extra = {**(extra or {}), STRUCTURED_FIELDS_ATTR: fields}
+        # +1: this frame sits between the caller and the class's own _log.
+        super(StructuredLogger, self)._log(
+            level, msg, args, exc_info, extra, stack_info, stacklevel + 1
+        )
+
+
+def _structured_class(cls: type[logging.Logger]) -> type[logging.Logger]:
+    if cls is logging.Logger:
+        return StructuredLogger
+    base = StructuredLogger if cls._log is logging.Logger._log else _DelegatingStructuredLogger
+    return type(f"Structured{cls.__name__}", (base, cls), {})
 
 
 def _structured(logger: logging.Logger) -> StructuredLogger:
@@ -158,13 +200,8 @@ def _structured(logger: logging.Logger) -> StructuredLogger:
         try:
             structured = _structured_classes[cls]
         except KeyError:
-            structured = _structured_classes.setdefault(
-                cls,
-                StructuredLogger
-                if cls is logging.Logger
-                else type(f"Structured{cls.__name__}", (StructuredLogger, cls), {}),
-            )
-        logger.__class__ = structured
+            structured = _structured_classes.setdefault(cls, _structured_class(cls))
+    logger.__class__ = structured
     assert isinstance(logger, StructuredLogger)
     return logger
 

@@ -70,6 +70,7 @@ class _TimestampCache:
     """RFC 3339 UTC timestamps with milliseconds, formatting each second only once."""
 
     __slots__ = ("prefix", "second")
+    _MILLISECONDS = tuple(f".{ms:03d}Z" for ms in range(1000))
 
     def __init__(self) -> None:
         self.second = -1
@@ -80,7 +81,7 @@ class _TimestampCache:
         if second != self.second:
             self.prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
             self.second = second
-        return f"{self.prefix}.{int((created - second) * 1000):03d}Z"
+        return self.prefix + self._MILLISECONDS[int((created - second) * 1000)]
 
 
 rfc3339 = _TimestampCache()
@@ -143,19 +144,39 @@ def merge_task_context(record: logging.LogRecord, event: EventDict) -> EventDict
     return event
 
 
+_STANDARD_COUNT = len(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
+_LAST_STANDARD = list(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)[-1]
+
+
+def _added_keys(record: logging.LogRecord) -> list[str]:
+    """Return the names set on *record* after ``LogRecord.__init__``, in order.
+
+    ``extra=`` and filters add attributes after the standard ones, so only the keys past
+    them are looked at; a record built some other way gets a full scan.
+    """
+    keys = list(record.__dict__)
+    if len(keys) > _STANDARD_COUNT and keys[_STANDARD_COUNT - 1] == _LAST_STANDARD:
+        keys = keys[_STANDARD_COUNT:]
+    elif len(keys) == _STANDARD_COUNT:
+        return []
+    return [k for k in keys if k not in _LOGRECORD_ATTRS]
+
+
 def _record_fields(record: logging.LogRecord) -> dict[str, Any]:
+    added = _added_keys(record)
+    if not added:
+        return {}
+    values = record.__dict__
     fields: dict[str, Any] = {}
     structured: dict[str, Any] | None = None
     celery_record = record.name.startswith("celery.")
-    for key, value in record.__dict__.items():
-        if key in _LOGRECORD_ATTRS:
-            continue
+    for key in added:
         if key == STRUCTURED_FIELDS_ATTR:
-            structured = value
+            structured = values[key]
         elif key in _INTERNAL_ATTRS:
             continue
         elif not (celery_record and key in _CELERY_INTERNAL_EXTRAS):
-            fields[key] = value
+            fields[key] = values[key]
     if structured:
         fields.update(structured)
     return fields
