@@ -15,7 +15,7 @@ import dataclasses
 import difflib
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import _parse
@@ -114,7 +114,7 @@ class Options:
         unknown = sorted(set(options) - set(cls.names()))
         if unknown:
             raise TypeError(
-                f"install() got unknown option(s) {_suggesting(unknown, cls.names())}; "
+                f"install() got unknown option(s) {_suggesting(unknown)}; "
                 f"accepted options are {', '.join(sorted(cls.names()))}"
             )
         return cls(**options)
@@ -196,10 +196,11 @@ def _from_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         else:
             unknown.append(key)
     if unknown:
-        siblings = [_setting_like(unknown[0], prefix, name) for name in sorted(_OPTIONS)]
+        like = unknown[0]
         raise ValueError(
-            f"unknown celery-logkit setting(s) {_suggesting(unknown, siblings)}; "
-            f"settings are {', '.join(siblings)}"
+            "unknown celery-logkit setting(s) "
+            f"{_suggesting(unknown, lambda name: _setting_like(like, prefix, name))}; "
+            f"settings are {', '.join(_setting_like(like, prefix, n) for n in sorted(_OPTIONS))}"
         )
     values: dict[str, Any] = {}
     for name, names in found.items():
@@ -246,17 +247,23 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
 def unknown_variables_message(unknown: Iterable[str]) -> str:
     """Say which variables were not understood, and which would have been."""
     accepted = sorted(ENVIRONMENT_PREFIX + name.upper() for name in _OPTIONS)
+    suggested = _suggesting(unknown, lambda name: ENVIRONMENT_PREFIX + name.upper())
     return (
-        f"unknown celery-logkit environment variable(s) {_suggesting(unknown, accepted)} "
+        f"unknown celery-logkit environment variable(s) {suggested} "
         f"ignored; variables are {', '.join(accepted)}"
     )
 
 
-def _suggesting(unknown: Iterable[str], accepted: Iterable[str]) -> str:
-    """``'shema' (did you mean 'schema'?), 'x'``: each unknown name, with a near miss."""
-    choices = list(accepted)
+def _suggesting(unknown: Iterable[str], spell: Callable[[str], str | None] = str) -> str:
+    """``'shema' (did you mean 'schema'?), 'x'``: each unknown name, with a near miss.
+
+    *spell* turns an option name into the unknown name's form (a setting, a variable);
+    names are compared by their option part only, so a shared prefix is no likeness.
+    """
     parts = []
     for name in unknown:
-        close = difflib.get_close_matches(name, choices, n=1, cutoff=0.75)
-        parts.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+        part = name.lower().rsplit(SETTING_PREFIX, 1)[-1]
+        close = difflib.get_close_matches(part, list(_OPTIONS), n=1, cutoff=0.75)
+        suggestion = spell(close[0]) if close else None
+        parts.append(f"{name!r} (did you mean {suggestion!r}?)" if suggestion else repr(name))
     return ", ".join(parts)
