@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,3 +39,40 @@ def test_quickstart_prints_json_lines_and_exits_0() -> None:
     ]
     failed = next(r for r in records if r.get("event") == "task_failed")
     assert failed["error"]["type"] == "ZeroDivisionError"
+
+
+def python_blocks(path: Path) -> list[str]:
+    """The ```python blocks of a Markdown file, in order."""
+    return re.findall(r"^```python\n(.*?)^```$", path.read_text(), flags=re.DOTALL | re.MULTILINE)
+
+
+def test_configuration_reference_snippets_run(tmp_path: Path) -> None:
+    in_code, django_settings = python_blocks(ROOT / "docs" / "configuration.md")
+    check_code = (
+        "from celery_logkit import _install\n"
+        "options = _install._installation.options()\n"
+        "assert options.log_args is True\n"
+        "assert options.level('task_received') == 20\n"
+        "assert options.redact_keys[-1] == 'pin' and 'password' in options.redact_keys\n"
+    )
+    (tmp_path / "doc_settings.py").write_text(django_settings)
+    check_django = (
+        "from celery import Celery\n"
+        "import celery_logkit\n"
+        "app = celery_logkit.install(Celery('django'))\n"
+        "app.config_from_object('doc_settings', namespace='CELERY')\n"
+        "from celery_logkit import _install\n"
+        "options = _install._installation.options()\n"
+        "assert options.schema == 'ecs'\n"
+        "assert options.level('task_started') == 10 and options.level('task_received') is None\n"
+        "assert options.log_args is True\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGKIT_")}
+    for code in (in_code + check_code, check_django):
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=tmp_path,
+            env={**env, "LOG_TASK_ARGS": "yes", "PYTHONPATH": str(tmp_path)},
+            check=True,
+            timeout=60,
+        )

@@ -9,6 +9,7 @@ from typing import Any
 
 from celery import Celery, signals
 
+from ._cli import add_worker_options
 from ._errors import report_internal_error
 from .config import Options
 from .formatter import set_installed_app_name
@@ -23,30 +24,43 @@ _log = logging.getLogger("celery_logkit")
 class Installation:
     """The app, the options given to ``install()``, and what they resolve to.
 
-    Options are resolved lazily against the app's ``logkit_*`` settings: the app's
-    configuration may be loaded after ``install()`` runs (Django's
-    ``config_from_object``), and is final once a worker starts or a task is sent.
+    Options are resolved lazily against the app's ``logkit_*`` settings and the
+    ``LOGKIT_*`` environment variables: the app's configuration may be loaded after
+    ``install()`` runs (Django's ``config_from_object``), and is final once a worker
+    starts or a task is sent.
     """
 
     def __init__(self, app: Celery, options: Mapping[str, Any]) -> None:
         self.app = app
         self.given = dict(options)
+        self.command_line: dict[str, Any] = {}
         self._resolved: Options | None = None
 
     def options(self) -> Options:
-        """Return the resolved options (resolving them on first use)."""
+        """Return the resolved options (resolving them on first use).
+
+        Outside a worker a bad setting or variable must not stop the program sending
+        tasks: it is logged, and ``install()``'s options alone are used.
+        """
         if self._resolved is None:
             try:
-                self._resolved = Options.resolve(self.app.conf, self.given)
+                self._resolved = self._resolve()
             except (TypeError, ValueError) as exc:
-                _log.error("celery-logkit settings ignored: %s", exc)
+                _log.error("celery-logkit settings and environment variables ignored: %s", exc)
                 self._resolved = Options.from_kwargs(self.given)
         return self._resolved
 
-    def refresh(self) -> Options:
-        """Resolve again, raising on a bad setting (a worker starting must not run on)."""
-        self._resolved = Options.resolve(self.app.conf, self.given)
+    def refresh(self, command_line: Mapping[str, Any] | None = None) -> Options:
+        """Resolve again with the worker's *command_line*, raising on a bad value.
+
+        A worker starting must not run on with options other than those asked for.
+        """
+        self.command_line = dict(command_line or {})
+        self._resolved = self._resolve()
         return self._resolved
+
+    def _resolve(self) -> Options:
+        return Options.resolve(self.app.conf, self.given, command_line=self.command_line)
 
 
 _installation: Installation | None = None
@@ -72,12 +86,14 @@ def install(app: Celery, **options: Any) -> Celery:
     worker (or ``celery beat``) of the app sets up logging, or a task is sent or run;
     calling it again is safe and replaces the options.  Returns *app*.
 
-    See the README for the options.  An unknown option name or a bad value raises
-    here; a bad ``logkit_*`` setting stops the worker at start-up.
+    See docs/configuration.md for the options.  An unknown option name or a bad value
+    raises here; a bad ``logkit_*`` setting, ``LOGKIT_*`` variable or
+    ``--logkit-*`` flag stops the worker at start-up.
     """
     global _installation  # noqa: PLW0603 - signals are process-wide, so is this state
     Options.from_kwargs(options)
     set_installed_app_name(app.main)
+    add_worker_options(app)
     if _installation is not None:
         _installation.app, _installation.given = app, dict(options)
         _installation._resolved = None

@@ -1,30 +1,45 @@
-"""The options of :func:`celery_logkit.install`, validated once.
+"""The options of :func:`celery_logkit.install`: one model, four sources, validated once.
 
-Each option can be given to ``install(app, ...)`` or as a Celery setting named
-``logkit_<option>`` (``CELERY_LOGKIT_<OPTION>`` in a Django ``settings.py`` read with
-``namespace="CELERY"``); ``schema`` and ``format`` also as the environment variables
-``LOGKIT_SCHEMA`` and ``LOGKIT_FORMAT``.  ``install()``'s arguments win over settings,
-settings over environment variables.
+Each option ``<option>`` can be given as ``install(app, <option>=...)``, as the Celery
+setting ``logkit_<option>`` (``CELERY_LOGKIT_<OPTION>`` in a Django ``settings.py`` read
+with ``namespace="CELERY"``) and as the environment variable ``LOGKIT_<OPTION>``;
+``schema`` and ``format`` also as the worker's ``--logkit-schema`` and ``--logkit-format``.
+The command line wins over ``install()``, ``install()`` over settings, settings over the
+environment; ``event_levels`` merges event by event.  docs/configuration.md is the
+reference.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from . import _parse
 from .limits import DEFAULT_MAX_LINE_BYTES
 from .redaction import DEFAULT_REDACT_KEYS
 from .schemas import SCHEMAS
 
-__all__ = ["DEFAULT_EVENT_LEVELS", "SETTING_PREFIX", "Options"]
+__all__ = [
+    "COMMAND_LINE",
+    "DEFAULT_EVENT_LEVELS",
+    "ENVIRONMENT_PREFIX",
+    "FORMATS",
+    "SETTING_PREFIX",
+    "Options",
+    "unknown_variables",
+    "unknown_variables_message",
+]
 
 FORMATS = ("auto", "json", "console")
-ENVIRONMENT = {"schema": "LOGKIT_SCHEMA", "format": "LOGKIT_FORMAT"}
 SETTING_PREFIX = "logkit_"
-MIN_LINE_BYTES = 1024
+ENVIRONMENT_PREFIX = "LOGKIT_"
+COMMAND_LINE: Mapping[str, str] = {"schema": "--logkit-schema", "format": "--logkit-format"}
+"""The options a worker also takes on its command line, and their flags."""
+MIN_LINE_BYTES = _parse.MIN_LINE_BYTES
 
 DEFAULT_EVENT_LEVELS: Mapping[str, int] = {
     "task_enqueued": logging.INFO,
@@ -42,34 +57,27 @@ DEFAULT_EVENT_LEVELS: Mapping[str, int] = {
 """Each lifecycle event's level; ``task_failed_expected`` is ``task_failed`` for an
 exception listed in the task's ``throws``."""
 
-_OFF = (None, False, "off", "OFF", "none", "NONE")
-
-
-def _level(event: str, value: object) -> int | None:
-    if value in _OFF:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and isinstance(logging.getLevelName(value.upper()), int):
-        level: int = logging.getLevelName(value.upper())
-        return level
-    raise ValueError(
-        f"event_levels[{event!r}]={value!r} is not a level: use a level name "
-        "('DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'), a number, or None to turn it off"
-    )
-
-
-def _names(option: str, values: object) -> tuple[str, ...]:
-    if isinstance(values, str):
-        values = [v.strip() for v in values.split(",") if v.strip()]
-    if not isinstance(values, Iterable) or not all(isinstance(v, str) for v in values):
-        raise TypeError(f"{option}={values!r} must be a list of key names")
-    return tuple(values)
+_OPTIONS: Mapping[str, tuple[_parse.Check, _parse.Parse]] = {
+    "schema": (_parse.check_choice(sorted(SCHEMAS)), _parse.parse_choice),
+    "format": (_parse.check_choice(FORMATS), _parse.parse_choice),
+    "banner": (_parse.check_bool, _parse.parse_bool),
+    "event_levels": (_parse.check_levels(DEFAULT_EVENT_LEVELS), _parse.parse_levels),
+    "keep_celery_lines": (_parse.check_bool, _parse.parse_bool),
+    "propagate": (_parse.check_names, _parse.parse_names),
+    "service": (_parse.check_text, _parse.parse_text),
+    "env": (_parse.check_text, _parse.parse_text),
+    "version": (_parse.check_text, _parse.parse_text),
+    "redact_keys": (_parse.check_names, _parse.parse_names),
+    "max_line_bytes": (_parse.check_bytes, _parse.parse_bytes),
+    "log_args": (_parse.check_bool, _parse.parse_bool),
+    "log_result": (_parse.check_bool, _parse.parse_bool),
+}
+"""Each option's check of a value, and its parser of text (a variable, a string setting)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Options:
-    """What :func:`~celery_logkit.install` was asked for (see the README's table)."""
+    """What :func:`~celery_logkit.install` was asked for (docs/configuration.md)."""
 
     schema: str = "default"
     format: str = "auto"
@@ -86,36 +94,8 @@ class Options:
     log_result: bool = False
 
     def __post_init__(self) -> None:
-        if self.schema not in SCHEMAS:
-            accepted = ", ".join(repr(n) for n in sorted(SCHEMAS))
-            raise ValueError(f"schema={self.schema!r} is not one of {accepted}")
-        if self.format not in FORMATS:
-            accepted = ", ".join(repr(f) for f in FORMATS)
-            raise ValueError(f"format={self.format!r} is not one of {accepted}")
-        for name in ("banner", "keep_celery_lines", "log_args", "log_result"):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"{name}={getattr(self, name)!r} must be True or False")
-        for name in ("service", "env", "version"):
-            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
-                raise TypeError(f"{name}={getattr(self, name)!r} must be a string")
-        if not isinstance(self.event_levels, Mapping):
-            raise TypeError(f"event_levels={self.event_levels!r} must be a mapping")
-        unknown = sorted(set(self.event_levels) - set(DEFAULT_EVENT_LEVELS))
-        if unknown:
-            raise ValueError(
-                f"event_levels has unknown event(s) {', '.join(map(repr, unknown))}; "
-                f"events are {', '.join(DEFAULT_EVENT_LEVELS)}"
-            )
-        levels = {k: _level(k, v) for k, v in self.event_levels.items()}
-        object.__setattr__(self, "event_levels", levels)
-        object.__setattr__(self, "propagate", _names("propagate", self.propagate))
-        object.__setattr__(self, "redact_keys", _names("redact_keys", self.redact_keys or ()))
-        size = self.max_line_bytes
-        if isinstance(size, bool) or not isinstance(size, int) or size < MIN_LINE_BYTES:
-            raise ValueError(
-                f"max_line_bytes={size!r} must be a whole number of bytes, "
-                f"at least {MIN_LINE_BYTES}"
-            )
+        for name, (check, _) in _OPTIONS.items():
+            object.__setattr__(self, name, check(name, getattr(self, name)))
 
     def level(self, event: str) -> int | None:
         """Return *event*'s level, or ``None`` when it is turned off."""
@@ -134,7 +114,7 @@ class Options:
         unknown = sorted(set(options) - set(cls.names()))
         if unknown:
             raise TypeError(
-                f"install() got unknown option(s) {', '.join(map(repr, unknown))}; "
+                f"install() got unknown option(s) {_suggesting(unknown)}; "
                 f"accepted options are {', '.join(sorted(cls.names()))}"
             )
         return cls(**options)
@@ -145,36 +125,145 @@ class Options:
         settings: Mapping[str, Any],
         options: Mapping[str, Any],
         environ: Mapping[str, str] | None = None,
+        command_line: Mapping[str, Any] | None = None,
     ) -> Options:
-        """Merge *environ*, then a Celery app's ``logkit_*`` *settings*, under *options*.
+        """Merge the sources, each over the one before.
 
-        ``event_levels`` merges per event: an event ``install()`` names wins, the
-        others keep their setting.
+        From lowest to highest: *environ* (``LOGKIT_*``), a Celery app's *settings*
+        (``logkit_*``), ``install()``'s *options*, the worker's *command_line*
+        (``{"format": "console"}``).
+
+        A value is checked where it is found, so an error names the variable, setting
+        or flag it came from.  ``event_levels`` merges event by event.
         """
-        known = set(cls.names())
-        unknown = sorted(
-            key
-            for key in settings
-            if isinstance(key, str)
-            and key.lower().startswith(SETTING_PREFIX)
-            and key.lower()[len(SETTING_PREFIX) :] not in known
-        )
-        if unknown:
-            raise ValueError(
-                f"unknown celery-logkit setting(s) {', '.join(map(repr, unknown))}; "
-                f"settings are {', '.join(SETTING_PREFIX + n for n in sorted(known))}"
-            )
-        env = os.environ if environ is None else environ
-        merged: dict[str, Any] = {
-            name: env[variable] for name, variable in ENVIRONMENT.items() if env.get(variable)
-        }
-        merged |= {
-            name: settings[SETTING_PREFIX + name]
-            for name in known
-            if settings.get(SETTING_PREFIX + name) is not None
-        }
-        levels = {**(merged.get("event_levels") or {}), **(options.get("event_levels") or {})}
-        merged.update(options)
+        cls.from_kwargs(options)
+        sources = [
+            _from_environment(os.environ if environ is None else environ),
+            _from_settings(settings),
+            {name: _OPTIONS[name][0](name, value) for name, value in options.items()},
+            {
+                name: _check(name, COMMAND_LINE[name], value)
+                for name, value in (command_line or {}).items()
+                if value is not None
+            },
+        ]
+        merged: dict[str, Any] = {}
+        levels: dict[str, int | None] = {}
+        for source in sources:
+            levels |= source.get("event_levels") or {}
+            merged |= source
         if levels:
             merged["event_levels"] = levels
-        return cls.from_kwargs(merged)
+        return cls(**merged)
+
+
+def _check(name: str, label: str, value: Any) -> Any:
+    """Check *value* of option *name* given as *label*, parsing it first if it is text."""
+    check, parse = _OPTIONS[name]
+    return check(label, parse(label, value) if isinstance(value, str) else value)
+
+
+def _given(value: Any) -> bool:
+    """Whether a setting or variable says something: ``None`` and blank text do not."""
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        name: _check(name, variable, environ[variable])
+        for name in _OPTIONS
+        if _given(environ.get(variable := ENVIRONMENT_PREFIX + name.upper()))
+    }
+
+
+def _from_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the ``logkit_*`` settings of a Celery app's configuration, checked.
+
+    Keys are ``logkit_<option>``, or ``<PREFIX>LOGKIT_<OPTION>`` when the app reads its
+    settings with a namespace (Django's ``CELERY_``); without a namespace any case
+    will do.  Two keys for one option must agree.
+    """
+    keys = [key for key in settings if isinstance(key, str)]  # iterating loads a lazy conf
+    prefix = str(getattr(settings, "prefix", None) or "")
+    found: dict[str, list[str]] = {}
+    unknown: list[str] = []
+    for key in keys:
+        name = _setting_option(key, prefix)
+        if name is None:
+            continue
+        if name in _OPTIONS:
+            found.setdefault(name, []).append(key)
+        else:
+            unknown.append(key)
+    if unknown:
+        like = unknown[0]
+        raise ValueError(
+            "unknown celery-logkit setting(s) "
+            f"{_suggesting(unknown, lambda name: _setting_like(like, prefix, name))}; "
+            f"settings are {', '.join(_setting_like(like, prefix, n) for n in sorted(_OPTIONS))}"
+        )
+    values: dict[str, Any] = {}
+    for name, names in found.items():
+        given = [(key, settings[key]) for key in names if _given(settings[key])]
+        if not given:
+            continue
+        if any(value != given[0][1] for _, value in given[1:]):
+            raise ValueError(
+                f"conflicting celery-logkit settings {' and '.join(f'{k}={v!r}' for k, v in given)}"
+                f"; set {name} once"
+            )
+        label, value = given[0]
+        values[name] = _check(name, label, value)
+    return values
+
+
+def _setting_option(key: str, prefix: str) -> str | None:
+    """Return the option a setting *key* names (``None`` if not a logkit setting)."""
+    lowered = key.lower()
+    namespaced = (prefix + SETTING_PREFIX).lower()
+    if prefix and lowered.startswith(namespaced):
+        return lowered[len(namespaced) :]
+    if lowered.startswith(SETTING_PREFIX) and (key == lowered or not prefix):
+        return lowered[len(SETTING_PREFIX) :]
+    return None
+
+
+def _setting_like(example: str, prefix: str, name: str) -> str:
+    """Return the setting for option *name*, written the way *example* is."""
+    if prefix and example.lower().startswith((prefix + SETTING_PREFIX).lower()):
+        return (prefix + SETTING_PREFIX + name).upper()
+    if example.islower():
+        return SETTING_PREFIX + name
+    return (SETTING_PREFIX + name).upper()
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Return the ``LOGKIT_*`` environment variables that name no option."""
+    env = os.environ if environ is None else environ
+    known = {ENVIRONMENT_PREFIX + name.upper() for name in _OPTIONS}
+    return sorted(k for k in env if k.startswith(ENVIRONMENT_PREFIX) and k not in known)
+
+
+def unknown_variables_message(unknown: Iterable[str]) -> str:
+    """Say which variables were not understood, and which would have been."""
+    accepted = sorted(ENVIRONMENT_PREFIX + name.upper() for name in _OPTIONS)
+    suggested = _suggesting(unknown, lambda name: ENVIRONMENT_PREFIX + name.upper())
+    return (
+        f"unknown celery-logkit environment variable(s) {suggested} "
+        f"ignored; variables are {', '.join(accepted)}"
+    )
+
+
+def _suggesting(unknown: Iterable[str], spell: Callable[[str], str | None] = str) -> str:
+    """``'shema' (did you mean 'schema'?), 'x'``: each unknown name, with a near miss.
+
+    *spell* turns an option name into the unknown name's form (a setting, a variable);
+    names are compared by their option part only, so a shared prefix is no likeness.
+    """
+    parts = []
+    for name in unknown:
+        part = name.lower().rsplit(SETTING_PREFIX, 1)[-1]
+        close = difflib.get_close_matches(part, list(_OPTIONS), n=1, cutoff=0.75)
+        suggestion = spell(close[0]) if close else None
+        parts.append(f"{name!r} (did you mean {suggestion!r}?)" if suggestion else repr(name))
+    return ", ".join(parts)

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TextIO
 
 import celery
@@ -22,7 +22,8 @@ import celery.apps.worker as celery_worker_module
 from celery.utils.log import ColorFormatter, get_multiprocessing_logger
 from kombu.utils.url import maybe_sanitize_url
 
-from .config import Options
+from ._cli import from_worker_options
+from .config import Options, unknown_variables, unknown_variables_message
 from .console import ConsoleFormatter
 from .formatter import JsonFormatter
 from .handlers import LineHandler
@@ -30,12 +31,17 @@ from .handlers import LineHandler
 __all__ = ["WorkerIntegration"]
 
 _worker_logger = logging.getLogger("celery.apps.worker")
+_config_logger = logging.getLogger("celery_logkit.config")
 
 
 class WorkerIntegration:
     """The receivers of celery's worker signals, reading the installed options."""
 
-    def __init__(self, options: Callable[[], Options], refresh: Callable[[], Options]) -> None:
+    def __init__(
+        self,
+        options: Callable[[], Options],
+        refresh: Callable[[Mapping[str, Any]], Options],
+    ) -> None:
         self.options = options
         self.refresh = refresh
 
@@ -81,17 +87,22 @@ class WorkerIntegration:
         """Make the ``celery.task`` logger (it does not propagate) write JSON too."""
         self.adopt_handlers((logger,))
 
-    def on_celeryd_init(self, instance: Any = None, **_: Any) -> None:
-        """Before the worker does anything: check the settings, JSON from the start."""
+    def on_celeryd_init(
+        self, instance: Any = None, options: Mapping[str, Any] | None = None, **_: Any
+    ) -> None:
+        """Before the worker does anything: check the configuration, JSON from the start.
+
+        *options* are the worker's command-line options, ``--logkit-format`` among them.
+        """
         try:
-            options = self.refresh()
+            resolved = self.refresh(from_worker_options(options))
         except (TypeError, ValueError) as exc:
             record = logging.LogRecord(
                 "celery_logkit", logging.CRITICAL, __file__, 0, "%s", (exc,), None
             )
             _write_line(sys.__stderr__, JsonFormatter().format(record))
             raise SystemExit(1) from exc
-        if instance is not None and not options.banner:
+        if instance is not None and not resolved.banner:
             instance.quiet = True
         # celery writes its shutdown notices ("worker: Warm shutdown (MainProcess)")
         # with os.write from signal handlers: the one hook is the module's function.
@@ -101,7 +112,14 @@ class WorkerIntegration:
             warnings.showwarning = _FormattedWarnings(self.formatter(stderr), stderr)
 
     def on_celeryd_after_setup(self, sender: str, instance: Any = None, **_: Any) -> None:
-        """Log what the banner would have shown, as one structured record."""
+        """Log what the banner would have shown, as one structured record.
+
+        Unknown ``LOGKIT_*`` environment variables are a warning, not an error: another
+        tool's variable may share the prefix.
+        """
+        unknown = unknown_variables()
+        if unknown:
+            _config_logger.warning("%s", unknown_variables_message(unknown))
         if instance is None or not _worker_logger.isEnabledFor(logging.INFO):
             return
         try:

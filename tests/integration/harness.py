@@ -60,8 +60,9 @@ class Worker:
         self.rendezvous_dir = tmp_path / "rendezvous"
         (tmp_path / "results").mkdir(exist_ok=True)
         self.result_backend = f"file://{tmp_path / 'results'}"
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("LOGKIT_")}
         self.env = {
-            **os.environ,
+            **inherited,  # not the test run's LOGKIT_* variables: each test says its own
             "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
             "LOGKIT_BROKER_URL": broker.url,
             "LOGKIT_BROKER_OPTIONS": json.dumps(broker.options),
@@ -169,6 +170,23 @@ class Worker:
                     raise AssertionError(
                         f"no matching record within {timeout}s; last lines:\n{tail}"
                     )
+                self._changed.wait(min(remaining, 0.5))
+
+    def wait_for_line(self, predicate: Callable[[Line], bool], timeout: float = 60) -> Line:
+        """Return the first line (JSON or not) matching *predicate*, waiting for it."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self._changed:
+            while True:
+                for line in self.lines[seen:]:
+                    if predicate(line):
+                        return line
+                seen = len(self.lines)
+                exited = self._proc is not None and self._proc.poll() is not None
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (exited and not any(r.is_alive() for r in self._readers)):
+                    tail = "\n".join(line.text for line in self.lines[-40:])
+                    raise AssertionError(f"no matching line within {timeout}s; last lines:\n{tail}")
                 self._changed.wait(min(remaining, 0.5))
 
     def wait_for_count(

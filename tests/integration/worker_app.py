@@ -1,7 +1,9 @@
 """The Celery app the real-worker tests run: configured from the environment.
 
 ``LOGKIT_BROKER_URL``, ``LOGKIT_BROKER_OPTIONS`` (JSON), ``LOGKIT_QUEUE`` and
-``LOGKIT_RENDEZVOUS_DIR`` are set by :mod:`tests.integration.harness`.
+``LOGKIT_RENDEZVOUS_DIR`` are set by :mod:`tests.integration.harness`.  They are taken
+out of the environment here, so that the worker does not report them as unknown
+celery-logkit variables; the ``LOGKIT_<OPTION>`` ones stay for logkit to read.
 """
 
 from __future__ import annotations
@@ -18,17 +20,32 @@ from celery import Celery, Task
 
 import celery_logkit
 
+HARNESS = {
+    name: os.environ.pop(name, default)
+    for name, default in {
+        "LOGKIT_BROKER_URL": "memory://",
+        "LOGKIT_BROKER_OPTIONS": "{}",
+        "LOGKIT_QUEUE": "celery",
+        "LOGKIT_RESULT_BACKEND": "",
+        "LOGKIT_RENDEZVOUS_DIR": "",
+        "LOGKIT_SETTINGS": "{}",
+        "LOGKIT_INSTALL_OPTIONS": "{}",
+        "LOGKIT_OTEL_SPANS": "",
+        "LOGKIT_OTEL_FIRST": "",
+    }.items()
+}
+
 app = Celery("worker_app")
 app.conf.update(
-    broker_url=os.environ.get("LOGKIT_BROKER_URL", "memory://"),
-    broker_transport_options=json.loads(os.environ.get("LOGKIT_BROKER_OPTIONS", "{}")),
+    broker_url=HARNESS["LOGKIT_BROKER_URL"],
+    broker_transport_options=json.loads(HARNESS["LOGKIT_BROKER_OPTIONS"]),
     broker_connection_retry_on_startup=True,
-    task_default_queue=os.environ.get("LOGKIT_QUEUE", "celery"),
-    result_backend=os.environ.get("LOGKIT_RESULT_BACKEND"),
+    task_default_queue=HARNESS["LOGKIT_QUEUE"],
+    result_backend=HARNESS["LOGKIT_RESULT_BACKEND"] or None,
     worker_prefetch_multiplier=1,
     worker_lost_wait=2,
 )
-app.conf.update(json.loads(os.environ.get("LOGKIT_SETTINGS", "{}")))
+app.conf.update(json.loads(HARNESS["LOGKIT_SETTINGS"]))
 
 
 def _instrument(**_: object) -> None:
@@ -44,7 +61,7 @@ def _instrument(**_: object) -> None:
 
     class ToFile(SpanExporter):
         def export(self, spans):  # type: ignore[no-untyped-def]
-            with open(os.environ["LOGKIT_OTEL_SPANS"], "a") as file:
+            with open(HARNESS["LOGKIT_OTEL_SPANS"], "a") as file:
                 for span in spans:
                     ids = {"name": span.name, "trace_id": f"{span.context.trace_id:032x}"}
                     file.write(json.dumps(ids) + "\n")
@@ -56,14 +73,14 @@ def _instrument(**_: object) -> None:
     CeleryInstrumentor().instrument()
 
 
-if os.environ.get("LOGKIT_OTEL_SPANS"):
-    if os.environ.get("LOGKIT_OTEL_FIRST"):
+if HARNESS["LOGKIT_OTEL_SPANS"]:
+    if HARNESS["LOGKIT_OTEL_FIRST"]:
         _instrument()  # its receivers connected before logkit's
     else:
         from celery.signals import worker_process_init
 
         worker_process_init.connect(_instrument, weak=False)  # after logkit's
-celery_logkit.install(app, **json.loads(os.environ.get("LOGKIT_INSTALL_OPTIONS", "{}")))
+celery_logkit.install(app, **json.loads(HARNESS["LOGKIT_INSTALL_OPTIONS"]))
 
 logger = celery_logkit.get_task_logger(__name__)
 module_logger = logging.getLogger("worker_app.module")
@@ -109,7 +126,7 @@ def fail(token: str) -> None:
 
 
 def _rendezvous(group: str, size: int, me: str) -> None:
-    folder = Path(os.environ["LOGKIT_RENDEZVOUS_DIR"]) / group
+    folder = Path(HARNESS["LOGKIT_RENDEZVOUS_DIR"]) / group
     folder.mkdir(parents=True, exist_ok=True)
     (folder / me).touch()
     deadline = time.monotonic() + 30
