@@ -4,6 +4,7 @@ and the project's own ``LOGGING`` handlers, levels and file kept."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,14 +14,14 @@ from typing import Any
 import pytest
 
 from .conftest import make_broker
-from .harness import Worker, event_name
+from .harness import HERE, Worker, event_name
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "django_project"
 TASK = "shop.tasks.charge"
 PLAIN_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO) shop\.\w+ \d+ .+$")
 
 
-def django_worker(broker_name: str, tmp_path: Path) -> Worker:
+def django_worker(broker_name: str, tmp_path: Path, settings: str = "mysite.settings") -> Worker:
     broker = make_broker(broker_name, tmp_path)
     worker = Worker(
         broker,
@@ -29,8 +30,8 @@ def django_worker(broker_name: str, tmp_path: Path) -> Worker:
         cwd=EXAMPLE,
         concurrency=1,
         env={
-            "PYTHONPATH": str(EXAMPLE),
-            "DJANGO_SETTINGS_MODULE": "mysite.settings",
+            "PYTHONPATH": os.pathsep.join([str(EXAMPLE), str(HERE)]),
+            "DJANGO_SETTINGS_MODULE": settings,
             "EXAMPLE_DATA_DIR": str(tmp_path / "django"),
             # Empty: the example's own filesystem broker in EXAMPLE_DATA_DIR.
             "CELERY_BROKER_URL": "" if broker.name == "filesystem" else broker.url,
@@ -38,6 +39,14 @@ def django_worker(broker_name: str, tmp_path: Path) -> Worker:
     )
     worker.env["CELERY_TASK_DEFAULT_QUEUE"] = worker.queue
     return worker
+
+
+def file_messages(tmp_path: Path) -> list[str]:
+    """The messages in LOGGING's file handler's file, checked to be in its own format."""
+    log = (tmp_path / "django" / "shop.log").read_text().splitlines()
+    assert log, "LOGGING's file handler wrote nothing"
+    assert all(PLAIN_LINE.match(line) for line in log), log
+    return [line.split(" ", 5)[5] for line in log]
 
 
 def send_request(worker: Worker, *request_id: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
@@ -97,10 +106,26 @@ def test_the_views_request_id_is_on_every_line_of_the_task(
     assert not [r for r in worker.records if "audit detail" in str(r.get("message"))]
     assert worker.not_json == []
 
-    log = (tmp_path / "django" / "shop.log").read_text().splitlines()
-    assert log, "LOGGING's file handler wrote nothing"
-    assert all(PLAIN_LINE.match(line) for line in log), log
-    messages = [line.split(" ", 5)[5] for line in log]
+    messages = file_messages(tmp_path)
     assert messages.count("charge of order 7 enqueued") == 2  # the web process
     assert messages.count("order 7 charged") == 2  # the worker
     assert messages.count("audit detail for order 7") == 2
+
+
+@pytest.mark.worker
+def test_with_celerys_default_hijack_named_loggers_keep_their_handlers(tmp_path: Path) -> None:
+    """celery replaces the root logger's handlers (LOGGING's console and its INFO level) with
+    its own, which logkit makes JSON; the handlers of named loggers are untouched."""
+    with django_worker("filesystem", tmp_path, "django_default_hijack_settings") as worker:
+        answer, _ = send_request(worker, "req-hijack")
+        worker.wait_for_task_end(answer["task_id"])
+
+    lines = worker.task_records(answer["task_id"])
+    assert {r["request_id"] for r in lines} == {"req-hijack"}
+    assert [event_name(r) for r in lines if "event" in r] == ["task_started", "task_succeeded"]
+    debug = next(r for r in lines if r["message"] == "audit detail for order 7")
+    assert (debug["level"], debug["logger"]) == ("debug", "shop.audit")
+    assert worker.not_json == []
+    messages = file_messages(tmp_path)
+    assert "order 7 charged" in messages
+    assert "audit detail for order 7" in messages
