@@ -1,4 +1,5 @@
-"""The README's main job: the quickstart runs a real worker and exits 0 by itself."""
+"""The README's main job: the quickstart runs a real worker and exits 0 by itself; the
+Django section's snippets are the example project's code."""
 
 from __future__ import annotations
 
@@ -76,3 +77,26 @@ def test_configuration_reference_snippets_run(tmp_path: Path) -> None:
             check=True,
             timeout=60,
         )
+
+
+DJANGO_PROJECT = ROOT / "examples" / "django_project"
+
+
+def readme_section(title: str) -> str:
+    """The README's ``## title`` section, up to the next ``## `` heading."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
+def test_the_django_sections_snippets_are_the_example_projects_code() -> None:
+    """Each Python snippet there is a piece of the project that test_django.py runs with a
+    real worker; its first line names the file it comes from."""
+    blocks = re.findall(r"```python\n(.*?)```", readme_section("In a Django project"), re.S)
+    assert len(blocks) == 3
+    for block in blocks:
+        first, _, code = block.partition("\n")
+        assert first.startswith("# "), block
+        source = (DJANGO_PROJECT / first.removeprefix("# ")).read_text()
+        assert code.strip() in source, f"README's {first} is not in the example's file"

@@ -41,7 +41,11 @@ class Line:
 
 
 class Worker:
-    """A ``celery -A worker_app worker`` subprocess whose output is parsed as it comes."""
+    """A ``celery -A worker_app worker`` subprocess whose output is parsed as it comes.
+
+    *app* and *cwd* run another app (an example project) instead; *env* adds to or
+    overrides the worker's environment.
+    """
 
     def __init__(
         self,
@@ -54,8 +58,10 @@ class Worker:
         app: str = "worker_app",
         extra_args: Sequence[str] = (),
         env: dict[str, str] | None = None,
+        cwd: Path = HERE,
     ) -> None:
         self.broker = broker
+        self.cwd = cwd
         self.queue = f"logkit-test-{uuid.uuid4().hex[:12]}"
         self.rendezvous_dir = tmp_path / "rendezvous"
         (tmp_path / "results").mkdir(exist_ok=True)
@@ -89,7 +95,7 @@ class Worker:
 
     def start(self, ready_timeout: float = 60, *, wait_ready: bool = True) -> Worker:
         self._proc = subprocess.Popen(
-            self.argv, env=self.env, cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            self.argv, env=self.env, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         for name, stream in (("stdout", self._proc.stdout), ("stderr", self._proc.stderr)):
             reader = threading.Thread(target=self._read, args=(name, stream), daemon=True)
