@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from celery import Celery
+from celery import Celery, signals
 
 import celery_logkit
 from celery_logkit import _install
@@ -226,8 +226,9 @@ def test_level_argument(quiet_loggers: tuple[logging.Logger, ...]) -> None:
     assert [r["message"] for r in debug] == ["d", "i", "w"]
     assert [r["message"] for r in warning] == ["w"]
     assert quiet.level == logging.ERROR
-    with pytest.raises(ValueError, match="not a level"):
-        capture_logs(level="LOUD")
+    for bad in ("LOUD", -1, True, 2.5):
+        with pytest.raises(ValueError, match="not a level"):
+            capture_logs(level=bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown schema"):
         capture_logs(schema="gelf")
 
@@ -264,6 +265,15 @@ def test_celery_setting_up_logging_mid_capture_does_not_stop_it(restore_logging:
         plain.info("from a plain logger")
     assert [r["message"] for r in logs] == ["from a task logger", "from a plain logger"]
     assert task_logger.level == logging.ERROR, "the level celery set is given back"
+
+
+def test_levels_set_before_a_worker_starts_are_lowered_again(restore_logging: None) -> None:
+    with capture_logs() as logs:
+        logging.getLogger().setLevel(logging.ERROR)  # an app's own setup_logging receiver
+        signals.worker_init.send(sender=None)
+        plain.info("kept")
+    assert [r["message"] for r in logs] == ["kept"]
+    assert logging.getLogger().level == logging.ERROR
 
 
 def test_one_capture_cannot_be_entered_twice() -> None:
@@ -324,16 +334,19 @@ def test_celery_worker_fixture(
 
 
 def readme_files() -> dict[str, str]:
-    """The files the README's "Testing your tasks' logs" section shows, and the app."""
+    """The files the README's "Testing your tasks' logs" section shows, and the app.
+
+    Every Python block of the section starts with the path it stands for.
+    """
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Testing your tasks' logs", 1)[1].split("\n## ", 1)[0]
+    section = readme.split("## Testing your tasks' logs\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    app = re.findall(r"```python\n(# proj/celery\.py\n.*?)```", readme, re.DOTALL)
     files = {}
-    for text in [readme, section]:
-        for block in re.findall(r"```python\n(.*?)```", text, re.DOTALL):
-            first = block.splitlines()[0]
-            match = re.fullmatch(r"# ((?:proj|tests)/\w+\.py)", first)
-            if match and (text is section or match[1] == "proj/celery.py"):
-                files[match[1]] = block
+    for block in [*app[:1], *blocks]:
+        match = re.fullmatch(r"# ((?:proj|tests)/\w+\.py)", block.splitlines()[0])
+        assert match, f"a README block that names no file: {block[:200]}"
+        files[match[1]] = block
     return files
 
 

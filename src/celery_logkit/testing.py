@@ -34,6 +34,8 @@ Record = dict[str, Any]
 
 _MISSING = object()
 _ids = itertools.count()
+_LOGGING_SET_UP = (signals.after_setup_logger, signals.after_setup_task_logger, signals.worker_init)
+"""Sent after celery (or an app's ``setup_logging`` receiver) may have reset levels."""
 
 
 class CapturedLogs(list[Record]):
@@ -81,7 +83,7 @@ def _matches(record: Record, fields: dict[str, Any]) -> bool:
 
 
 def _as_level(level: int | str) -> int:
-    if isinstance(level, int) and not isinstance(level, bool):
+    if isinstance(level, int) and not isinstance(level, bool) and level >= 0:
         return level
     if isinstance(level, str):
         number = logging.getLevelNamesMapping().get(level.upper())
@@ -148,7 +150,7 @@ class _Capture:
         if self._active:
             raise RuntimeError("this capture is already active: call capture_logs() for another")
         self._active = True
-        for signal in (signals.after_setup_logger, signals.after_setup_task_logger):
+        for signal in _LOGGING_SET_UP:
             signal.connect(self._on_logging_set_up, weak=False, dispatch_uid=self._uid)
         self.apply()
         return self.logs
@@ -161,7 +163,7 @@ class _Capture:
     ) -> None:
         with self._lock:
             self._active = False
-            for signal in (signals.after_setup_logger, signals.after_setup_task_logger):
+            for signal in _LOGGING_SET_UP:
                 signal.disconnect(self._on_logging_set_up, dispatch_uid=self._uid)
             for logger in self._attached:
                 logger.removeHandler(self.handler)
@@ -181,7 +183,8 @@ class _Capture:
         propagate (celery's ``celery.task`` in a worker), so each record reaches it
         exactly once.  Every level above the capture's is lowered to it, remembering
         the level to restore.  Run again whenever something may have undone this:
-        celery setting up a worker's logging, pytest's ``log_level`` between phases.
+        celery setting up a worker's logging (or an app's ``setup_logging`` receiver,
+        before ``worker_init``), pytest's ``log_level`` between phases.
         """
         with self._lock:
             if not self._active:
