@@ -48,9 +48,7 @@ def _set(obj: Any, path: tuple[Any, ...], value: Any) -> None:
     obj[path[-1]] = value
 
 
-def cap(
-    obj: dict[str, Any], data: bytes, dumps: Callable[[Any], bytes], max_bytes: int
-) -> bytes:
+def cap(obj: dict[str, Any], data: bytes, dumps: Callable[[Any], bytes], max_bytes: int) -> bytes:
     """Return *data* (``dumps(obj)``, UTF-8) if it fits in *max_bytes*, else a cut version."""
     size = len(data)
     if size <= max_bytes:
