@@ -24,23 +24,21 @@ __all__ = [
 ]
 
 
-def build_processors(redactor: Processor | None = None) -> tuple[Processor, ...]:
+def build_processors(redactor: Redactor | None = None) -> tuple[Processor, ...]:
     """Return the steps from a record to the event dict, in order."""
-    steps: list[Processor] = [
+    return (
         processors.add_log_fields,
-        processors.add_event_name,
         processors.merge_task_context,
         tracing.add_trace_ids,
-        processors.merge_caller_fields,
-    ]
-    if redactor is not None:
-        steps.append(redactor)
-    steps.append(processors.add_exception)
-    return tuple(steps)
+        processors.merge_caller_fields_with(
+            None if redactor is None or not redactor.patterns else redactor.redact_fields
+        ),
+        processors.add_exception,
+    )
 
 
 DEFAULT_PROCESSORS = build_processors(Redactor())
-"""collect context -> add trace ids -> merge the caller's fields -> redact -> exception."""
+"""The line's own fields -> the task's -> trace ids -> the caller's, redacted -> exception."""
 
 _installed_app_name: str | None = None
 
@@ -152,7 +150,10 @@ class JsonFormatter(PipelineFormatter):
     def serialise(self, event: EventDict, record: logging.LogRecord) -> bytes:
         """Return the schema's object for *event*, as UTF-8 JSON under the size cap."""
         obj = self.schema.render(event, record)
-        return cap(obj, dumps_bytes(obj), dumps_bytes, self.max_line_bytes - 1)
+        data = dumps_bytes(obj)
+        if len(data) < self.max_line_bytes:
+            return data
+        return cap(obj, data, dumps_bytes, self.max_line_bytes - 1)
 
     def render(self, event: EventDict, record: logging.LogRecord) -> str:
         """Return the schema's object for *event*, as JSON text under the size cap."""

@@ -3,8 +3,8 @@
 Each processor takes the :class:`logging.LogRecord` and the event dict built so far and
 returns the event dict, like a structlog processor.  The formatter runs them in order:
 
-    add_log_fields -> add_event_name -> merge_task_context -> add_trace_ids (tracing)
-    -> merge_caller_fields -> add_exception
+    add_log_fields -> merge_task_context -> add_trace_ids (tracing)
+    -> merge_caller_fields -> redact (redaction) -> add_exception
 
 The event dict uses the default schema's names; a schema then maps it to its own
 names and the serialiser writes it (see :mod:`celery_logkit.formatter`).
@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from itertools import islice
 from collections.abc import Callable
 from typing import Any
 
@@ -25,11 +26,11 @@ __all__ = [
     "OWNED_KEYS",
     "EventDict",
     "Processor",
-    "add_event_name",
     "add_exception",
     "add_log_fields",
     "exception_fields",
     "merge_caller_fields",
+    "merge_caller_fields_with",
     "merge_task_context",
     "record_message",
     "rfc3339",
@@ -61,9 +62,10 @@ ERROR_ATTR = "_logkit_error"
 """A prepared ``error`` object, which wins over ``exc_info``."""
 _INTERNAL_ATTRS = frozenset({EVENT_ATTR, TASK_ATTR, ERROR_ATTR})
 
+_SKIPPED_ATTRS = _INTERNAL_ATTRS | {STRUCTURED_FIELDS_ATTR}
 # celery's own records carry ``extra={"data": {...}}`` with the task's args, kwargs and
 # return value reprs: not logged unless the user opts in (they may hold secrets).
-_CELERY_INTERNAL_EXTRAS = frozenset({"data"})
+_SKIPPED_CELERY_ATTRS = _SKIPPED_ATTRS | {"data"}
 
 
 class _TimestampCache:
@@ -87,13 +89,6 @@ class _TimestampCache:
 rfc3339 = _TimestampCache()
 
 _LEVEL_NAMES: dict[str, str] = {}
-
-
-def _level(levelname: str) -> str:
-    try:
-        return _LEVEL_NAMES[levelname]
-    except KeyError:
-        return _LEVEL_NAMES.setdefault(levelname, levelname.lower())
 
 
 def _safe_repr(value: object) -> str:
@@ -120,16 +115,18 @@ def record_message(record: logging.LogRecord) -> str:
 
 
 def add_log_fields(record: logging.LogRecord, event: EventDict) -> EventDict:
-    """Add ``timestamp``, ``level``, ``logger`` and ``message``."""
+    """Add the line's own fields: ``timestamp``, ``level``, ``logger``, ``message``, ``event``.
+
+    ``event`` is the lifecycle event's name, on lifecycle records only.
+    """
     event["timestamp"] = rfc3339(record.created)
-    event["level"] = _level(record.levelname)
+    try:
+        event["level"] = _LEVEL_NAMES[record.levelname]
+    except KeyError:
+        event["level"] = _LEVEL_NAMES.setdefault(record.levelname, str(record.levelname).lower())
     event["logger"] = record.name
-    event["message"] = record_message(record)
-    return event
-
-
-def add_event_name(record: logging.LogRecord, event: EventDict) -> EventDict:
-    """Add ``event``, the lifecycle event's name, on lifecycle records."""
+    msg = record.msg
+    event["message"] = msg if type(msg) is str and not record.args else record_message(record)
     name = record.__dict__.get(EVENT_ATTR)
     if name is not None:
         event["event"] = name
@@ -144,61 +141,64 @@ def merge_task_context(record: logging.LogRecord, event: EventDict) -> EventDict
     return event
 
 
-_STANDARD_COUNT = len(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
-_LAST_STANDARD = list(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)[-1]
+_INIT_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
+_INIT_COUNT = len(_INIT_ATTRS)
+
+FieldsFilter = Callable[[dict[str, Any]], dict[str, Any]]
+"""A step over the caller's fields alone (redaction), run before they join the line."""
 
 
-def _added_keys(record: logging.LogRecord) -> list[str]:
-    """Return the names set on *record* after ``LogRecord.__init__``, in order.
+def _added_keys(values: dict[str, Any]) -> list[str]:
+    """Return the names set on a record after ``LogRecord.__init__``, in order.
 
-    ``extra=`` and filters add attributes after the standard ones, so only the keys past
-    them are looked at; a record built some other way gets a full scan.
+    ``extra=`` and filters add attributes after the standard ones, so only the keys
+    past them are read, unless a standard name shows up there (a record built some
+    other way): then every key is checked.
     """
-    keys = list(record.__dict__)
-    if len(keys) > _STANDARD_COUNT and keys[_STANDARD_COUNT - 1] == _LAST_STANDARD:
-        keys = keys[_STANDARD_COUNT:]
-    elif len(keys) == _STANDARD_COUNT:
-        return []
-    return [k for k in keys if k not in _LOGRECORD_ATTRS]
+    added = list(islice(values, _INIT_COUNT, None))
+    if not _INIT_ATTRS.isdisjoint(added):
+        added = list(values)
+    return [k for k in added if k not in _LOGRECORD_ATTRS]
 
 
-def _record_fields(record: logging.LogRecord) -> dict[str, Any]:
-    added = _added_keys(record)
-    if not added:
-        return {}
-    values = record.__dict__
-    fields: dict[str, Any] = {}
-    structured: dict[str, Any] | None = None
-    celery_record = record.name.startswith("celery.")
-    for key in added:
-        if key == STRUCTURED_FIELDS_ATTR:
-            structured = values[key]
-        elif key in _INTERNAL_ATTRS:
-            continue
-        elif not (celery_record and key in _CELERY_INTERNAL_EXTRAS):
-            fields[key] = values[key]
-    if structured:
-        fields.update(structured)
-    return fields
+def merge_caller_fields_with(redact: FieldsFilter | None) -> Processor:
+    """Return the ``merge_caller_fields`` step, passing the fields through *redact*."""
+
+    def merge_caller_fields(record: logging.LogRecord, event: EventDict) -> EventDict:
+        """Add the caller's fields: bound context, then ``extra=``, then keyword fields.
+
+        Later sources win over earlier ones.  A field whose name the line already owns
+        (``message``, ``task_id``, ...) never replaces it: it is kept under ``extra``.
+        """
+        fields = bound_fields()
+        values = record.__dict__
+        if len(values) > _INIT_COUNT:
+            skip = _SKIPPED_CELERY_ATTRS if record.name.startswith("celery.") else _SKIPPED_ATTRS
+            for key in _added_keys(values):
+                if key not in skip:
+                    fields[key] = values[key]
+            structured = values.get(STRUCTURED_FIELDS_ATTR)
+            if structured:
+                fields.update(structured)
+        if not fields:
+            return event
+        if redact is not None:
+            fields = redact(fields)
+        if OWNED_KEYS.isdisjoint(fields):
+            event.update(fields)
+            return event
+        conflicts = event[CONFLICTS_KEY] = {}
+        for key, value in fields.items():
+            if key in OWNED_KEYS:
+                conflicts[key] = value
+            else:
+                event[key] = value
+        return event
+
+    return merge_caller_fields
 
 
-def merge_caller_fields(record: logging.LogRecord, event: EventDict) -> EventDict:
-    """Add the caller's fields: bound context, then ``extra=``, then structured fields.
-
-    Later sources win over earlier ones.  A field whose name the line already owns
-    (``message``, ``task_id``, ...) never replaces it: it is kept under ``extra``.
-    """
-    fields = bound_fields()
-    fields.update(_record_fields(record))
-    conflicts: dict[str, Any] | None = None
-    for key, value in fields.items():
-        if key in OWNED_KEYS:
-            if conflicts is None:
-                conflicts = event[CONFLICTS_KEY] = {}
-            conflicts[key] = value
-        else:
-            event[key] = value
-    return event
+merge_caller_fields = merge_caller_fields_with(None)
 
 
 def _type_name(exc_type: type[BaseException]) -> str:

@@ -50,6 +50,7 @@ _PAIR = re.compile(
 MAX_REPR_CHARS = 1024
 """How much of a task's args, kwargs or result repr a line keeps."""
 _LITERAL_LIMIT = 16_384
+_LINES_OWN = OWNED_KEYS - {CONFLICTS_KEY}
 _CACHE_SIZE = 4096
 
 
@@ -121,13 +122,25 @@ class Redactor:
             return match[0]
         return f"{match['key']}{match['sep']}'{REDACTED}'"
 
+    def redact_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Redact the caller's *fields* in place (the keys, then nested values)."""
+        verdicts = self._verdicts
+        for key, value in fields.items():
+            secret = verdicts.get(key)
+            if secret is None:
+                secret = self.is_secret(key)
+            if secret:
+                fields[key] = REDACTED
+            elif isinstance(value, Mapping | list | tuple):
+                fields[key] = self.redact(value)
+        return fields
+
     def __call__(self, record: logging.LogRecord, event: EventDict) -> EventDict:
         """Redact the caller's fields of *event* (the line's own fields are not theirs)."""
         if not self.patterns:
             return event
-        for key, value in event.items():
-            if key in OWNED_KEYS and key != CONFLICTS_KEY:
-                continue
+        for key in event.keys() - _LINES_OWN:
+            value = event[key]
             if self.is_secret(key):
                 event[key] = REDACTED
             elif isinstance(value, Mapping | list | tuple):

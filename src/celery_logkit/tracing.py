@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from opentelemetry import context as _otel_context
 from opentelemetry import trace as _otel
 
 from .context import current_task_trace
@@ -46,11 +47,21 @@ def traceparent_ids(request: Any) -> tuple[str, str] | None:
     return parse_traceparent(value)
 
 
+# The key under which the API keeps the current span: reading it from the current
+# context skips get_current_span()'s layers when, as mostly, no span is active.
+_SPAN_KEY: str | None
+try:
+    from opentelemetry.trace.propagation import _SPAN_KEY
+except ImportError:  # pragma: no cover - an API without it: the public path only
+    _SPAN_KEY = None
+
+
 def current_trace_ids() -> tuple[str, str] | None:
     """Return the active span's ``(trace_id, span_id)`` as hex, else the task's parent's."""
-    context = _otel.get_current_span().get_span_context()
-    if context.is_valid:
-        return _otel.format_trace_id(context.trace_id), _otel.format_span_id(context.span_id)
+    if _SPAN_KEY is None or _otel_context.get_current().get(_SPAN_KEY) is not None:
+        context = _otel.get_current_span().get_span_context()
+        if context.is_valid:
+            return _otel.format_trace_id(context.trace_id), _otel.format_span_id(context.span_id)
     return current_task_trace()
 
 
