@@ -82,6 +82,23 @@ assert logs.matching(message="card declined, retrying", order_id=7, level="warni
     ),
     Snippet(
         "README.md",
+        "# was: from celery.utils.log import get_task_logger",
+        after="""
+import logging
+
+from celery.utils.log import get_task_logger as celerys_get_task_logger
+
+from celery_logkit.testing import capture_logs
+
+assert logger is celerys_get_task_logger(__name__) is logging.getLogger(__name__)
+assert logger.parent is logging.getLogger("celery.task")
+with capture_logs() as logs:
+    logger.info("charged", order_id=7)
+assert logs.matching(message="charged", order_id=7), list(logs)
+""",
+    ),
+    Snippet(
+        "README.md",
         'celery_logkit.bind_contextvars(tenant="acme")',
         after='assert celery_logkit.get_contextvars() == {"tenant": "acme"}\n',
     ),
