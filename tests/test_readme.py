@@ -22,7 +22,7 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,6 +117,29 @@ def ping():
 with capture_logs() as logs:
     ping.delay()
 assert [r["event"] for r in logs if "event" in r] == ["task_succeeded"], list(logs)
+""",
+    ),
+    Snippet(
+        "README.md",
+        "CeleryInstrumentor().instrument()",
+        before=APP,
+        after="""
+import re
+
+init_tracing()
+logger = celery_logkit.get_task_logger("proj.tasks")
+
+
+@app.task
+def charge():
+    logger.info("charging card")
+
+
+with capture_logs() as logs:
+    charge.delay()
+(line,) = logs.matching(message="charging card")
+assert re.fullmatch("[0-9a-f]{32}", line["trace_id"]), line
+assert re.fullmatch("[0-9a-f]{16}", line["span_id"]), line
 """,
     ),
     Snippet(
@@ -365,34 +388,80 @@ def check_path(shell: Shell, path: str) -> None:
     assert (shell.cwd / path).exists(), f"{shell.block.where}: {path} does not exist"
 
 
+def check_uv(shell: Shell, args: list[str], help_: CeleryHelp) -> None:
+    assert args[0] == "run", f"{shell.block.where}: uv {args[0]}"
+    check_command(shell, args[1:], help_)
+
+
+def check_cd(shell: Shell, args: list[str], _: CeleryHelp) -> None:
+    check_path(shell, args[0])
+    shell.cwd = (shell.cwd / args[0]).resolve()
+
+
+def check_export(shell: Shell, args: list[str], _: CeleryHelp) -> None:
+    shell.env.update(split_assignments(args)[0])
+    check_variables(shell, {})
+
+
+def check_script(shell: Shell, args: list[str], _: CeleryHelp) -> None:
+    """``python script.py ...`` and ``bash script``: the script exists."""
+    if args and not args[0].startswith("-"):
+        check_path(shell, args[0])
+
+
+def check_tool(program: str) -> Callable[[Shell, list[str], CeleryHelp], None]:
+    """A dev dependency's command, given paths (and its own subcommands)."""
+
+    def check(shell: Shell, args: list[str], _: CeleryHelp) -> None:
+        assert (VENV_BIN / program).exists(), f"{shell.block.where}: {program} is not installed"
+        for arg in args:
+            if not arg.startswith("-") and arg not in {"check", "format"}:
+                check_path(shell, arg)
+
+    return check
+
+
+def check_filebeat(shell: Shell, args: list[str], _: CeleryHelp) -> None:
+    check_path(shell, args[args.index("-c") + 1])
+
+
+def check_pip(shell: Shell, args: list[str], _: CeleryHelp) -> None:
+    """Packages a reader is told to install are ones the tests install too."""
+    assert args[0] == "install", f"{shell.block.where}: pip {args[0]}"
+    known = (ROOT / "pyproject.toml").read_text()
+    for package in args[1:]:
+        assert f'"{package}' in known, f"{shell.block.where}: {package} is not tested here"
+
+
+def check_curl(shell: Shell, args: list[str], _: CeleryHelp) -> None:
+    """A request to the example's ``runserver``, on its default address."""
+    assert any(a.startswith("http://127.0.0.1:8000/") for a in args), shell.block.where
+
+
+CHECKERS: dict[str, Callable[[Shell, list[str], CeleryHelp], None]] = {
+    "uv": check_uv,
+    "cd": check_cd,
+    "export": check_export,
+    "python": check_script,
+    "bash": check_script,
+    "celery": check_celery,
+    "pytest": check_tool("pytest"),
+    "ruff": check_tool("ruff"),
+    "mypy": check_tool("mypy"),
+    "filebeat": check_filebeat,
+    "pip": check_pip,
+    "curl": check_curl,
+}
+"""How each program a document runs is checked; a program not here fails the test."""
+
+
 def check_command(shell: Shell, words: list[str], help_: CeleryHelp) -> None:
     assignments, words = split_assignments(list(words))
     check_variables(shell, assignments)
     program, *args = words
-    where = shell.block.where
-    if program == "uv":
-        assert args[0] == "run", f"{where}: uv {args[0]}"
-        check_command(shell, args[1:], help_)
-    elif program == "cd":
-        check_path(shell, args[0])
-        shell.cwd = (shell.cwd / args[0]).resolve()
-    elif program == "export":
-        shell.env.update(split_assignments(args)[0])
-        check_variables(shell, {})
-    elif program in {"python", "bash"}:
-        if args and not args[0].startswith("-"):
-            check_path(shell, args[0])
-    elif program == "celery":
-        check_celery(shell, args, help_)
-    elif program in {"pytest", "ruff", "mypy"}:
-        assert (VENV_BIN / program).exists(), f"{where}: {program} is not a dev dependency"
-        for arg in args:
-            if not arg.startswith("-") and arg not in {"check", "format"}:
-                check_path(shell, arg)
-    elif program == "curl":
-        assert any(a.startswith("http://127.0.0.1:8000/") for a in args), where
-    else:
-        raise AssertionError(f"{where}: teach {__name__} to check {program!r}")
+    checker = CHECKERS.get(program)
+    assert checker, f"{shell.block.where}: teach {__name__} to check {program!r}"
+    checker(shell, args, help_)
 
 
 @pytest.fixture(scope="module")
