@@ -6,10 +6,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +20,6 @@ from celery_logkit.testing import CapturedLogs, capture_logs
 
 pytest_plugins = ("pytester", "celery.contrib.pytest")
 
-ROOT = Path(__file__).resolve().parents[1]
 
 log = celery_logkit.get_task_logger("testing_app.tasks")
 plain = logging.getLogger("testing_app.plain")
@@ -333,39 +330,7 @@ def test_celery_worker_fixture(
 # -- the pytest plugin, as a project that installed celery-logkit sees it --------------
 
 
-def readme_files() -> dict[str, str]:
-    """The files the README's "Testing your tasks' logs" section shows, and the app.
-
-    Every Python block of the section starts with the path it stands for.
-    """
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Testing your tasks' logs\n", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
-    app = re.findall(r"```python\n(# proj/celery\.py\n.*?)```", readme, re.DOTALL)
-    files = {}
-    for block in [*app[:1], *blocks]:
-        match = re.fullmatch(r"# ((?:proj|tests)/\w+\.py)", block.splitlines()[0])
-        assert match, f"a README block that names no file: {block[:200]}"
-        files[match[1]] = block
-    return files
-
-
-def test_readme_examples_pass(pytester: pytest.Pytester) -> None:
-    files = readme_files()
-    assert "proj/celery.py" in files
-    tests = [name for name in files if name.startswith("tests/")]
-    assert len(tests) >= 2, files
-    for name, text in files.items():
-        path = pytester.path / name
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text)
-    (pytester.path / "proj" / "__init__.py").write_text("")
-
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "tests")
-
-    outcomes = result.parseoutcomes()
-    assert outcomes.get("passed", 0) >= len(tests), result.stdout.str()[-3000:]
-    assert set(outcomes) == {"passed"}, result.stdout.str()[-3000:]
+# The README's examples of these run in test_readme.py.
 
 
 def test_the_plugin_loads_from_the_entry_point_cheaply(pytester: pytest.Pytester) -> None:

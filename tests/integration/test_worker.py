@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -185,6 +188,56 @@ def test_celery_log_level_still_applies(fs_broker: Broker, tmp_path: Path) -> No
     lines = by_message(worker.task_records(task_id))
     assert {"bound style", "stdlib module logger quiet", "exception style"} <= set(lines)
     assert "percent style quiet 7" not in lines
+
+
+def read_until(path: Path, predicate: Callable[[Record], bool], timeout: float = 60) -> list[str]:
+    """The lines of the file *path* once one of them is a record matching *predicate*."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = path.read_text().splitlines() if path.exists() else []
+        if any(predicate(json.loads(line)) for line in lines if line.startswith("{")):
+            return lines
+        assert time.monotonic() < deadline, f"no matching line in {path}: {lines[-20:]}"
+        time.sleep(0.05)
+
+
+def test_celerys_text_log_settings_give_way_and_the_logfile_gets_json(
+    fs_broker: Broker, tmp_path: Path
+) -> None:
+    """The README's notes on migrating from celery's logger: ``worker_log_format`` and
+    ``worker_task_log_format`` no longer shape the lines, ``-f`` writes JSON lines, and
+    with ``worker_hijack_root_logger=False`` and no root handler of the app's, celery's
+    handler is still added and formatted."""
+    logfile = tmp_path / "worker.log"
+    settings = {
+        "worker_log_format": "TEXT %(message)s",
+        "worker_task_log_format": "TASK %(message)s",
+        "worker_hijack_root_logger": False,
+    }
+    worker = Worker(
+        fs_broker,
+        tmp_path,
+        pool="solo",
+        extra_args=["-f", str(logfile)],
+        env={"LOGKIT_SETTINGS": json.dumps(settings)},
+    )
+    worker.start(wait_ready=False)
+    try:
+        task_id = worker.send("log_styles", "tofile")
+        lines = read_until(
+            logfile, lambda r: r.get("task_id") == task_id and r.get("event") == "task_succeeded"
+        )
+    finally:
+        worker.stop()
+    assert_every_line_is_json(worker)
+    records = [json.loads(line) for line in lines]  # every line of the file is JSON
+    lines_of_task = by_message([r for r in records if r.get("task_id") == task_id])
+    assert {
+        "percent style tofile 7",  # get_task_logger: celery.task's handler, task format
+        "stdlib module logger tofile",  # a plain logger: root's handler, worker_log_format
+        "print line tofile",  # print(), redirected
+    } <= set(lines_of_task)
+    assert not [line for line in lines if "TEXT " in line or "TASK " in line]
 
 
 def test_killed_pool_process_is_reported_in_json(fs_broker: Broker, tmp_path: Path) -> None:
