@@ -15,8 +15,8 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from itertools import islice
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from .context import TASK_FIELDS, bound_fields, current_task_context
