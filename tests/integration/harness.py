@@ -265,3 +265,29 @@ def event_name(record: Record) -> str | None:
         if isinstance(value, str):
             return value
     return None
+
+
+class Beat(Worker):
+    """A ``celery -A worker_app beat`` subprocess, with its schedule file in *tmp_path*.
+
+    The schedule itself is the app's ``beat_schedule`` setting (``LOGKIT_SETTINGS``).
+    """
+
+    def __init__(
+        self,
+        broker: Broker,
+        tmp_path: Path,
+        *,
+        loglevel: str = "INFO",
+        extra_args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(broker, tmp_path, loglevel=loglevel, env=env)
+        self.argv = [
+            sys.executable, "-m", "celery", "-A", "worker_app", "beat", "-l", loglevel,
+            "-s", str(tmp_path / "beat-schedule"), "--max-interval", "1", *extra_args,
+        ]  # fmt: skip
+
+    def start(self, ready_timeout: float = 60, *, wait_ready: bool = False) -> Beat:
+        super().start(ready_timeout, wait_ready=wait_ready)
+        return self
