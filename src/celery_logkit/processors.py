@@ -22,6 +22,7 @@ from .context import TASK_FIELDS, bound_fields, current_task_context
 
 __all__ = [
     "CONFLICTS_KEY",
+    "DDTRACE_ATTRS",
     "OWNED_KEYS",
     "EventDict",
     "Processor",
@@ -60,6 +61,9 @@ TASK_ATTR = "_logkit_task"
 ERROR_ATTR = "_logkit_error"
 """A prepared ``error`` object, which wins over ``exc_info``."""
 _INTERNAL_ATTRS = frozenset({EVENT_ATTR, TASK_ATTR, ERROR_ATTR})
+DDTRACE_ATTRS = frozenset({"dd.trace_id", "dd.span_id", "dd.service", "dd.env", "dd.version"})
+"""What ddtrace's log injection puts on every record: read as trace ids and service tags
+(see :mod:`celery_logkit.tracing`), never written as fields of their own."""
 
 # celery's own records carry ``extra={"data": {...}}`` with the task's args, kwargs and
 # return value reprs: not logged unless the user opts in (they may hold secrets).
@@ -173,7 +177,7 @@ def _record_fields(record: logging.LogRecord) -> dict[str, Any]:
     for key in added:
         if key == STRUCTURED_FIELDS_ATTR:
             structured = values[key]
-        elif key in _INTERNAL_ATTRS:
+        elif key in _INTERNAL_ATTRS or key in DDTRACE_ATTRS:
             continue
         elif not (celery_record and key in _CELERY_INTERNAL_EXTRAS):
             fields[key] = values[key]
