@@ -102,7 +102,7 @@ class Worker:
             reader.start()
             self._readers.append(reader)
         if wait_ready:
-            self.wait_for(lambda r: r.get("message", "").endswith(" ready."), ready_timeout)
+            self.wait_for(lambda r: text_of(r).endswith(" ready."), ready_timeout)
         return self
 
     def stop(self, timeout: float = 30) -> int:
@@ -254,6 +254,11 @@ class Worker:
     def sig(self, name: str, *args: Any, **options: Any) -> Signature:
         """A signature of ``worker_app.<name>`` for building workflows."""
         return self.producer().signature(f"worker_app.{name}", args=args, **options)
+
+
+def text_of(record: Record) -> str:
+    """The record's text: logkit's ``message``, or ``event`` in a structlog renderer's line."""
+    return str(record.get("message", record.get("event", "")))
 
 
 def event_name(record: Record) -> str | None:

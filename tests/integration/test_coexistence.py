@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -9,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from .harness import Broker, Record, Worker, event_name
+from .harness import HERE, Broker, Record, Worker, event_name, text_of
+
+README = HERE.parents[1] / "README.md"
 
 pytestmark = pytest.mark.worker
 
@@ -131,3 +136,159 @@ def test_ddtrace_patching_celery_and_logging(
     outside = [r for r in worker.records if "task_id" not in r]
     assert outside
     assert not any(dd_keys(r) for r in outside), "no ids outside a span"
+
+
+# -- the README's "Configuring logging yourself" snippets, each in a real worker -----------
+
+
+def readme_snippets() -> dict[str, str]:
+    """The section's ``# proj/celery.py`` snippets, by the heading (or bold lead) above them."""
+    text = README.read_text()
+    start = text.index("\n## Configuring logging yourself\n")
+    section = text[start : text.index("\n## ", start + 1)]
+    snippets: dict[str, str] = {}
+    title = ""
+    for chunk in re.split(r"(^```python\n.*?^```$)", section, flags=re.S | re.M):
+        if chunk.startswith("```python\n# proj/celery.py\n"):
+            snippets[title] = chunk.removeprefix("```python\n").removesuffix("```")
+        else:
+            heads = re.findall(r"^### (.+)$|^\*\*(.+?)\*\*", chunk, flags=re.M)
+            if heads:
+                title = next(h for h in heads[-1] if h)
+    return snippets
+
+
+SNIPPETS = readme_snippets()
+
+
+def snippet_worker(title: str, broker: Broker, tmp_path: Path, **options: object) -> Worker:
+    """A worker of the harness's app (logkit installed) with the README snippet appended."""
+    code = "from worker_app import app  # noqa: F401\n\n" + SNIPPETS[title]
+    (tmp_path / "coexist_app.py").write_text(code)
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(HERE)])}
+    return Worker(broker, tmp_path, app="coexist_app", cwd=tmp_path, env=env, **options)  # type: ignore[arg-type]
+
+
+def test_the_sections_snippets_are_all_run_here() -> None:
+    assert sorted(SNIPPETS) == sorted(
+        [
+            "celery's `setup_logging` signal",
+            "`worker_hijack_root_logger = False`",
+            "structlog → `logging` → `ProcessorFormatter`",
+            "logkit's line for structlog's events",
+            "structlog rendering its own lines",
+        ]
+    )
+
+
+def test_the_logging_dict_snippet_configures_json(tmp_path: Path) -> None:
+    text = README.read_text()
+    start = text.index("\n## Configuring logging yourself\n")
+    block = re.search(r"^```python\n(LOGGING = .*?)^```$", text[start:], flags=re.S | re.M)
+    assert block is not None
+    code = (
+        block[1]
+        + "import logging, logging.config\nlogging.config.dictConfig(LOGGING)\n"
+        + "logging.getLogger('proj').info('configured', extra={'order_id': 7})\n"
+    )
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    line = json.loads(done.stderr)
+    assert (line["message"], line["order_id"], line["logger"]) == ("configured", 7, "proj")
+
+
+def assert_all_json(worker: Worker) -> None:
+    bad = [f"{line.stream}: {line.text!r}" for line in worker.not_json]
+    assert not bad, "lines that are not JSON objects:\n" + "\n".join(bad)
+
+
+def test_setup_logging_signal_keeps_the_apps_handlers(fs_broker: Broker, tmp_path: Path) -> None:
+    worker = snippet_worker("celery's `setup_logging` signal", fs_broker, tmp_path)
+    with worker:
+        task_id = worker.send("add", 1, 2)
+        worker.wait_for_task_end(task_id)
+    assert_all_json(worker)
+    lines = worker.task_records(task_id)
+    assert all("ecs.version" in r for r in lines), "the app's JsonFormatter(schema=ecs)"
+    assert [event_name(r) for r in lines if event_name(r)] == ["task_started", "task_succeeded"]
+    (adding,) = [r for r in lines if r["message"] == "adding"]
+    assert adding["task_name"] == "worker_app.add"
+    assert any(r["message"].startswith("Worker ") for r in worker.records), "the banner record"
+
+    text = (tmp_path / "worker.log").read_text().splitlines()
+    assert "INFO worker_app adding" in text, "the app's file keeps its own format"
+    assert any(t.startswith("INFO celery_logkit.lifecycle Task worker_app.add[") for t in text)
+    assert not [t for t in text if t.startswith("{")]
+
+
+def test_root_handlers_kept_without_hijack(fs_broker: Broker, tmp_path: Path) -> None:
+    worker = snippet_worker("`worker_hijack_root_logger = False`", fs_broker, tmp_path)
+    with worker:
+        task_id = worker.send("log_styles", "tok")
+        worker.wait_for_task_end(task_id)
+    assert_all_json(worker)
+    lines = {r["message"]: r for r in worker.task_records(task_id)}
+    for message in ("percent style tok 7", "third-party library line", "print line tok"):
+        assert lines[message]["task_name"] == "worker_app.log_styles", message
+    messages = [r["message"] for r in worker.records]
+    assert messages.count("percent style tok 7") == 1, "celery.task does not propagate"
+    assert messages.count("third-party library line") == 1
+
+    text = (tmp_path / "debug.log").read_text().splitlines()
+    assert "WARNING thirdparty.client third-party library line" in text
+    assert "WARNING celery.redirected print line tok" in text
+    assert "INFO worker_app percent style tok 7" not in text, "task loggers: celery's handler"
+    assert not [t for t in text if t.startswith("{")]
+
+
+def send_charge(worker: Worker) -> str:
+    """Send the snippet's task; wait for its success line, whoever renders it."""
+    sent = worker.producer().send_task("coexist_app.charge", args=(7,))
+    worker.wait_for(lambda r: r.get("task_id") == sent.id and " succeeded in " in text_of(r))
+    return str(sent.id)
+
+
+def test_structlog_processor_formatter_keeps_its_renderer(
+    fs_broker: Broker, tmp_path: Path
+) -> None:
+    worker = snippet_worker("structlog → `logging` → `ProcessorFormatter`", fs_broker, tmp_path)
+    with worker:
+        task_id = send_charge(worker)
+    assert_all_json(worker)
+    (charging,) = [r for r in worker.records if r.get("event") == "charging"]
+    assert charging["order_id"] == 7
+    assert (charging["task_id"], charging["task_name"]) == (task_id, "coexist_app.charge")
+    assert charging["level"] == "info"
+    assert "message" not in charging, "structlog's renderer, not logkit's"
+    (succeeded,) = [r for r in worker.task_records(task_id) if "succeeded" in str(r.get("event"))]
+    assert succeeded["event"].startswith(f"Task coexist_app.charge[{task_id}] succeeded")
+
+
+def test_json_formatter_renders_structlog_events(fs_broker: Broker, tmp_path: Path) -> None:
+    worker = snippet_worker("logkit's line for structlog's events", fs_broker, tmp_path)
+    with worker:
+        task_id = send_charge(worker)
+    assert_all_json(worker)
+    (charging,) = [r for r in worker.records if r.get("message") == "charging"]
+    assert charging["logger"] == "proj.tasks"
+    assert charging["level"] == "info"
+    assert (charging["task_id"], charging["task_name"]) == (task_id, "coexist_app.charge")
+    assert charging["order_id"] == 7
+    assert "extra" not in charging
+    assert "event" not in charging
+
+
+def test_structlog_native_rendering_gets_the_context(fs_broker: Broker, tmp_path: Path) -> None:
+    worker = snippet_worker("structlog rendering its own lines", fs_broker, tmp_path)
+    with worker:
+        task_id = send_charge(worker)
+    assert_all_json(worker)
+    (charging,) = [r for r in worker.records if "charging" in json.dumps(r)]
+    assert charging["event"] == "charging"
+    assert (charging["task_id"], charging["task_name"]) == (task_id, "coexist_app.charge")
+    assert charging in [line.record for line in worker.lines if line.stream == "stdout"]
+    assert not [r for r in worker.records if r.get("logger") == "celery.redirected"]
