@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -161,12 +163,12 @@ def readme_snippets() -> dict[str, str]:
 SNIPPETS = readme_snippets()
 
 
-def snippet_worker(title: str, broker: Broker, tmp_path: Path, **options: object) -> Worker:
+def snippet_worker(title: str, broker: Broker, tmp_path: Path) -> Worker:
     """A worker of the harness's app (logkit installed) with the README snippet appended."""
     code = "from worker_app import app  # noqa: F401\n\n" + SNIPPETS[title]
     (tmp_path / "coexist_app.py").write_text(code)
     env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(HERE)])}
-    return Worker(broker, tmp_path, app="coexist_app", cwd=tmp_path, env=env, **options)  # type: ignore[arg-type]
+    return Worker(broker, tmp_path, app="coexist_app", cwd=tmp_path, env=env)
 
 
 def test_the_sections_snippets_are_all_run_here() -> None:
@@ -191,9 +193,6 @@ def test_the_logging_dict_snippet_configures_json(tmp_path: Path) -> None:
         + "import logging, logging.config\nlogging.config.dictConfig(LOGGING)\n"
         + "logging.getLogger('proj').info('configured', extra={'order_id': 7})\n"
     )
-    import subprocess
-    import sys
-
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
