@@ -111,3 +111,14 @@ def test_nothing_below_info(captured: Captured) -> None:
     finally:
         beat_logger.setLevel(old)
     assert captured.records == []
+
+
+def test_an_app_whose_beat_cannot_be_replaced_still_installs() -> None:
+    class ReadOnly(Celery):
+        @property
+        def Beat(self) -> type[CeleryBeat]:
+            return CeleryBeat
+
+    app = ReadOnly("beat_readonly", set_as_current=False)
+    assert celery_logkit.install(app) is app
+    assert app.Beat is CeleryBeat

@@ -11,6 +11,7 @@ in ``celery beat`` and in a worker's embedded beat (``-B``) alike.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -33,11 +34,16 @@ class BeatIntegration:
         self.worker = worker
 
     def patch_app(self, app: Celery) -> None:
-        """Make ``celery -A app beat`` run logkit's ``Beat`` (once per app)."""
+        """Make ``celery -A app beat`` run logkit's ``Beat`` (once per app).
+
+        An app whose ``Beat`` cannot be replaced (a read-only property of its own) keeps
+        it: beat then prints its banner, and its log lines are JSON all the same.
+        """
         base = app.Beat
-        if getattr(base, _MARK, False):
+        if getattr(base, _MARK, False) or not isinstance(base, type):
             return
-        app.Beat = self.beat_class(base)
+        with contextlib.suppress(AttributeError, TypeError):
+            app.Beat = self.beat_class(base)
 
     def beat_class(self, base: type[Any]) -> type[Any]:
         """Return a subclass of *base* that prepares logging before ``run()`` prints."""
