@@ -48,13 +48,13 @@ def test_bad_values_are_named(kwargs: dict[str, str], error: str) -> None:
         Options.from_kwargs(kwargs)
 
 
-def test_install_adds_the_worker_options_once() -> None:
+def test_install_adds_the_worker_and_beat_options_once() -> None:
     app = Celery("flags", set_as_current=False)
     celery_logkit.install(app)
     celery_logkit.install(app, schema="ecs")
-    flags = sorted(opt for option in app.user_options["worker"] for opt in option.opts)
-    assert flags == ["--logkit-format", "--logkit-schema"]
-    assert not app.user_options["beat"]
+    for command in ("worker", "beat"):
+        flags = sorted(opt for option in app.user_options[command] for opt in option.opts)
+        assert flags == ["--logkit-format", "--logkit-schema"]
     assert not app.user_options["preload"], "other commands are left alone"
 
 

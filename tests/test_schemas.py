@@ -177,8 +177,54 @@ def test_datadog_keeps_what_ddtrace_put_on_the_record() -> None:
     record.__dict__.update({"dd.trace_id": "123", "dd.span_id": "456", "dd.service": "svc"})
     with TRACER.start_as_current_span("otel"):
         line = json.loads(fmt.format(record))
-    assert (line["dd.trace_id"], line["dd.span_id"]) == ("123", "456")
-    assert "dd" not in line, "ddtrace's ids are not contradicted"
+    assert line["dd"] == {"trace_id": "123", "span_id": "456"}, "not contradicted by OTel's"
+    assert not [k for k in line if k.startswith("dd.")], "once, in the dd object"
+    assert "svc" not in json.dumps(line.get("extra", {}))
+
+
+@pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
+def test_ddtrace_outside_a_span_adds_no_ids(schema: str) -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+    injected = {"dd.trace_id": "0", "dd.span_id": "0", "dd.service": "svc", "dd.env": ""}
+    record.__dict__.update({**injected, "dd.version": ""})
+    line = json.loads(JsonFormatter(schema=schema, service="billing").format(record))
+    text = json.dumps(line)
+    assert '"0"' not in text
+    assert "trace" not in text
+    assert "dd" not in line
+    assert "svc" not in text, "logkit's service wins over ddtrace's"
+
+
+def test_ddtrace_fills_the_tags_logkit_lacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DD_ENV", "DD_VERSION", "OTEL_RESOURCE_ATTRIBUTES"):
+        monkeypatch.delenv(name, raising=False)
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+    record.__dict__.update({"dd.service": "svc", "dd.env": "prod", "dd.version": ""})
+    line = json.loads(JsonFormatter(schema="datadog", service="billing").format(record))
+    assert (line["service"], line["env"]) == ("billing", "prod")
+    assert "version" not in line
+
+
+@pytest.mark.parametrize(
+    ("injected", "expected"),
+    [
+        (("6b072bf8000000007f5079d87cdb29d6", "11206194599600469856"),
+         ("6b072bf8000000007f5079d87cdb29d6", "9b84669d89163760")),
+        (("9172381829109891234", "42"), (f"{9172381829109891234:032x}", f"{42:016x}")),
+    ],
+)  # fmt: skip
+def test_ddtrace_ids_are_the_trace_in_default_and_ecs(
+    injected: tuple[str, str], expected: tuple[str, str]
+) -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+    record.__dict__.update({"dd.trace_id": injected[0], "dd.span_id": injected[1]})
+    default = json.loads(JsonFormatter().format(record))
+    assert (default["trace_id"], default["span_id"]) == expected
+    assert not [k for k in default if k.startswith("dd")]
+    ecs = json.loads(JsonFormatter(schema="ecs").format(record))
+    assert (ecs["trace"]["id"], ecs["span"]["id"]) == expected
+    datadog = json.loads(JsonFormatter(schema="datadog").format(record))
+    assert datadog["dd"] == {"trace_id": injected[0], "span_id": injected[1]}
 
 
 def test_default_schema_trace_ids_only_with_a_span() -> None:

@@ -18,6 +18,7 @@ from .context import (
 from .formatter import JsonFormatter
 from .logger import BoundLogger, StructuredLogger, get_logger, get_task_logger
 from .redaction import DEFAULT_REDACT_KEYS
+from .structlog_processors import add_task_context
 
 __all__ = [
     "DEFAULT_REDACT_KEYS",
@@ -26,6 +27,7 @@ __all__ = [
     "JsonFormatter",
     "StructuredLogger",
     "__version__",
+    "add_task_context",
     "bind_contextvars",
     "bound_contextvars",
     "clear_contextvars",

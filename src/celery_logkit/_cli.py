@@ -1,10 +1,10 @@
-"""The worker's ``--logkit-schema`` and ``--logkit-format``, added to celery's CLI.
+"""``--logkit-schema`` and ``--logkit-format``, added to ``celery worker`` and ``beat``.
 
-celery adds an app's ``user_options["worker"]`` to ``celery worker`` once ``-A`` has
-loaded the app (so ``install(app)`` must have run by then, as it has in the module that
-defines the app), lists them in ``--help``, and passes their values to the worker,
-which hands them to ``celeryd_init`` receivers as ``options``.  Other commands
-(``beat``, ``inspect``, ...) are not touched.
+celery adds an app's ``user_options["worker"]`` and ``["beat"]`` to those commands once
+``-A`` has loaded the app (so ``install(app)`` must have run by then, as it has in the
+module that defines the app), lists them in ``--help``, and passes their values on: the
+worker hands them to ``celeryd_init`` receivers as ``options``, beat to its ``Beat``
+class as keyword arguments.  Other commands (``inspect``, ...) are not touched.
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from celery.bin.base import CeleryOption
 from .config import COMMAND_LINE, FORMATS
 from .schemas import SCHEMAS
 
-__all__ = ["add_worker_options", "from_worker_options"]
+__all__ = ["COMMANDS", "add_worker_options", "from_worker_options", "option_params"]
+
+COMMANDS = ("worker", "beat")
+"""The celery commands that take logkit's options."""
 
 HELP_GROUP = "celery-logkit Options"
 _CHOICES = {"schema": sorted(SCHEMAS), "format": list(FORMATS)}
@@ -34,14 +37,23 @@ def _param(name: str) -> str:
     return COMMAND_LINE[name].lstrip("-").replace("-", "_")
 
 
+def option_params() -> tuple[str, ...]:
+    """Return the keyword names celery passes the options' values under."""
+    return tuple(_param(name) for name in COMMAND_LINE)
+
+
 def add_worker_options(app: Celery) -> None:
-    """Add the options to *app*'s ``celery worker`` command (once per app)."""
-    worker = app.user_options["worker"]
-    present = {getattr(option, "name", None) for option in worker}
+    """Add the options to *app*'s ``celery worker`` and ``celery beat`` (once per app)."""
+    for command in COMMANDS:
+        _add_options(app.user_options[command])
+
+
+def _add_options(options: set[Any]) -> None:
+    present = {getattr(option, "name", None) for option in options}
     for name, flag in COMMAND_LINE.items():
         if _param(name) in present:
             continue
-        worker.add(
+        options.add(
             CeleryOption(
                 [flag],
                 type=click.Choice(_CHOICES[name], case_sensitive=False),
@@ -52,6 +64,6 @@ def add_worker_options(app: Celery) -> None:
 
 
 def from_worker_options(options: Mapping[str, Any] | None) -> dict[str, str]:
-    """Return the options given on the worker's command line (``celeryd_init``'s)."""
+    """Return the options given on the command line (``celeryd_init``'s, or beat's)."""
     given = options or {}
     return {name: given[_param(name)] for name in COMMAND_LINE if given.get(_param(name))}

@@ -11,6 +11,7 @@ from celery import Celery, signals
 
 from ._cli import add_worker_options
 from ._errors import report_internal_error
+from .beat import BeatIntegration
 from .config import Options
 from .formatter import set_installed_app_name
 from .lifecycle import ReplacedCeleryLines, TaskLifecycle
@@ -35,6 +36,7 @@ class Installation:
         self.given = dict(options)
         self.command_line: dict[str, Any] = {}
         self._resolved: Options | None = None
+        self.beat: BeatIntegration | None = None
 
     def options(self) -> Options:
         """Return the resolved options (resolving them on first use).
@@ -97,15 +99,20 @@ def install(app: Celery, **options: Any) -> Celery:
     if _installation is not None:
         _installation.app, _installation.given = app, dict(options)
         _installation._resolved = None
+        if _installation.beat is not None:
+            _installation.beat.patch_app(app)
         return app
     installation = _installation = Installation(app, options)
     worker = WorkerIntegration(installation.options, installation.refresh)
+    installation.beat = beat = BeatIntegration(worker)
+    beat.patch_app(app)
     lifecycle = TaskLifecycle(installation.options)
     receivers: list[tuple[Any, Any]] = [
         (signals.celeryd_init, worker.on_celeryd_init),
         (signals.after_setup_logger, worker.on_after_setup_logger),
         (signals.after_setup_task_logger, worker.on_after_setup_task_logger),
         (signals.celeryd_after_setup, worker.on_celeryd_after_setup),
+        (signals.beat_init, beat.on_beat_init),
         (signals.before_task_publish, lifecycle.before_task_publish),
         (signals.after_task_publish, lifecycle.after_task_publish),
         (signals.task_received, lifecycle.on_task_received),

@@ -13,6 +13,7 @@ names and the serialiser writes it (see :mod:`celery_logkit.formatter`).
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -23,7 +24,9 @@ from .context import TASK_FIELDS, bound_fields, current_task_context
 
 __all__ = [
     "CONFLICTS_KEY",
+    "DDTRACE_ATTRS",
     "OWNED_KEYS",
+    "STRUCTLOG_ATTRS",
     "EventDict",
     "Processor",
     "add_exception",
@@ -34,6 +37,7 @@ __all__ = [
     "merge_task_context",
     "record_message",
     "rfc3339",
+    "structlog_event",
 ]
 
 EventDict = dict[str, Any]
@@ -61,8 +65,20 @@ TASK_ATTR = "_logkit_task"
 ERROR_ATTR = "_logkit_error"
 """A prepared ``error`` object, which wins over ``exc_info``."""
 _INTERNAL_ATTRS = frozenset({EVENT_ATTR, TASK_ATTR, ERROR_ATTR})
+DDTRACE_ATTRS = frozenset({"dd.trace_id", "dd.span_id", "dd.service", "dd.env", "dd.version"})
+"""What ddtrace's log injection puts on every record: read as trace ids and service tags
+(see :mod:`celery_logkit.tracing`), never written as fields of their own."""
 
-_SKIPPED_ATTRS = _INTERNAL_ATTRS | {STRUCTURED_FIELDS_ATTR}
+STRUCTLOG_ATTRS = frozenset({"_logger", "_name"})
+"""What structlog's ``ProcessorFormatter.wrap_for_formatter`` puts on a record whose
+``msg`` is the event dict."""
+_STRUCTLOG_DROPPED = frozenset(
+    {"event", "level", "logger", "timestamp", "exc_info", "exception", "_record"}
+    | {"_from_structlog"}
+)
+"""An event dict's keys the line has its own value for (rendered from the record)."""
+
+_SKIPPED_ATTRS = _INTERNAL_ATTRS | DDTRACE_ATTRS | {STRUCTURED_FIELDS_ATTR}
 # celery's own records carry ``extra={"data": {...}}`` with the task's args, kwargs and
 # return value reprs: not logged unless the user opts in (they may hold secrets).
 _SKIPPED_CELERY_ATTRS = _SKIPPED_ATTRS | {"data"}
@@ -98,8 +114,28 @@ def _safe_repr(value: object) -> str:
         return f"<unrepresentable {type(value).__name__}>"
 
 
+def structlog_event(record: logging.LogRecord) -> dict[str, Any] | None:
+    """Return the event dict of a record from structlog's stdlib integration, else ``None``.
+
+    structlog chains that end in ``ProcessorFormatter.wrap_for_formatter`` log the event
+    dict as the record's ``msg``, with ``_logger`` and ``_name`` set on the record.
+    """
+    msg = record.msg
+    if msg.__class__ is dict and "_name" in record.__dict__ and "_logger" in record.__dict__:
+        return msg
+    return None
+
+
 def record_message(record: logging.LogRecord) -> str:
-    """Return the record's message; a ``%`` mismatch or a raising ``__str__`` keeps it."""
+    """Return the record's message; a ``%`` mismatch or a raising ``__str__`` keeps it.
+
+    A structlog event dict's message is its ``event``.
+    """
+    if record.msg.__class__ is dict:
+        event = structlog_event(record)
+        if event is not None:
+            value = event.get("event", "")
+            return value if isinstance(value, str) else _safe_repr(value)
     try:
         return record.getMessage()
     except Exception:  # noqa: BLE001 - wrong args, a raising __str__, ...
@@ -161,25 +197,37 @@ def _added_keys(values: dict[str, Any]) -> list[str]:
     return [k for k in added if k not in _LOGRECORD_ATTRS]
 
 
+def _add_record_fields(record: logging.LogRecord, fields: dict[str, Any]) -> None:
+    """Add what the caller set on *record*: ``extra=``, a structlog event, keyword fields."""
+    values = record.__dict__
+    skip = _SKIPPED_CELERY_ATTRS if record.name.startswith("celery.") else _SKIPPED_ATTRS
+    from_structlog = structlog_event(record) if record.msg.__class__ is dict else None
+    if from_structlog is not None:
+        skip = skip | STRUCTLOG_ATTRS
+    for key in _added_keys(values):
+        if key not in skip:
+            fields[key] = values[key]
+    if from_structlog:
+        fields.update((k, v) for k, v in from_structlog.items() if k not in _STRUCTLOG_DROPPED)
+    structured = values.get(STRUCTURED_FIELDS_ATTR)
+    if structured:
+        fields.update(structured)
+
+
 def merge_caller_fields_with(redact: FieldsFilter | None) -> Processor:
     """Return the ``merge_caller_fields`` step, passing the fields through *redact*."""
 
     def merge_caller_fields(record: logging.LogRecord, event: EventDict) -> EventDict:
-        """Add the caller's fields: bound context, then ``extra=``, then keyword fields.
+        """Add the caller's fields: bound context, ``extra=``, then keyword fields.
 
-        Later sources win over earlier ones.  A field whose name the line already owns
-        (``message``, ``task_id``, ...) never replaces it: it is kept under ``extra``.
+        Later sources win over earlier ones; a structlog event dict's keys count as
+        ``extra=``.  A field whose name the line already owns (``message``,
+        ``task_id``, ...) never replaces it: it is kept under ``extra``, unless its
+        value is the line's own.
         """
         fields = bound_fields()
-        values = record.__dict__
-        if len(values) > _INIT_COUNT:
-            skip = _SKIPPED_CELERY_ATTRS if record.name.startswith("celery.") else _SKIPPED_ATTRS
-            for key in _added_keys(values):
-                if key not in skip:
-                    fields[key] = values[key]
-            structured = values.get(STRUCTURED_FIELDS_ATTR)
-            if structured:
-                fields.update(structured)
+        if len(record.__dict__) > _INIT_COUNT:
+            _add_record_fields(record, fields)
         if not fields:
             return event
         if redact is not None:
@@ -187,12 +235,14 @@ def merge_caller_fields_with(redact: FieldsFilter | None) -> Processor:
         if OWNED_KEYS.isdisjoint(fields):
             event.update(fields)
             return event
-        conflicts = event[CONFLICTS_KEY] = {}
+        conflicts: dict[str, Any] | None = None
         for key, value in fields.items():
-            if key in OWNED_KEYS:
-                conflicts[key] = value
-            else:
+            if key not in OWNED_KEYS:
                 event[key] = value
+            elif key not in event or event[key] != value:
+                if conflicts is None:
+                    conflicts = event[CONFLICTS_KEY] = {}
+                conflicts[key] = value
         return event
 
     return merge_caller_fields
@@ -223,8 +273,27 @@ def exception_fields(exc: BaseException, *, stack: bool = True) -> dict[str, str
     return {"type": _type_name(type(exc)), "message": message, "stack_trace": text}
 
 
+def _structlog_error(event_dict: dict[str, Any]) -> dict[str, str] | None:
+    """Return the error of a structlog event dict: its ``exc_info``, else ``exception``."""
+    exc_info = event_dict.get("exc_info")
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    if isinstance(exc_info, BaseException):
+        return exception_fields(exc_info)
+    if isinstance(exc_info, tuple) and len(exc_info) == 3 and exc_info[1] is not None:
+        return exception_fields(exc_info[1])
+    rendered = event_dict.get("exception")
+    if isinstance(rendered, str) and rendered:
+        return {"stack_trace": rendered}
+    return None
+
+
 def add_exception(record: logging.LogRecord, event: EventDict) -> EventDict:
-    """Add ``error`` (an object) for ``exc_info``, and ``stack_info`` when asked for."""
+    """Add ``error`` (an object) for ``exc_info``, and ``stack_info`` when asked for.
+
+    For a structlog event dict, its ``exc_info`` (or the ``exception`` text structlog's
+    ``format_exc_info`` made of it) is the error.
+    """
     exc_info = record.exc_info
     prepared = record.__dict__.get(ERROR_ATTR)
     if prepared is not None:
@@ -233,6 +302,11 @@ def add_exception(record: logging.LogRecord, event: EventDict) -> EventDict:
         event["error"] = exception_fields(exc_info[1])
     elif record.exc_text:
         event["error"] = {"stack_trace": record.exc_text}
+    elif record.msg.__class__ is dict:
+        from_structlog = structlog_event(record)
+        error = None if from_structlog is None else _structlog_error(from_structlog)
+        if error is not None:
+            event["error"] = error
     if record.stack_info:
         event["stack_info"] = record.stack_info
     return event

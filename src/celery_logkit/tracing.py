@@ -5,6 +5,10 @@ and nothing is added (no ``"0"`` ids).  Before the task's own span exists (a rec
 of ``task_prerun`` that runs before opentelemetry-instrumentation-celery's), the
 task's W3C ``traceparent`` header gives its trace, so ``task_started`` already carries
 the trace id the rest of the task's lines will have.
+
+With ddtrace's log injection on, ddtrace's ids on the record (``dd.trace_id``,
+``dd.span_id``) are the trace when no OpenTelemetry span is active, so a line carries
+one trace whichever tracer made it; ddtrace's ``"0"`` (no span) counts as none.
 """
 
 from __future__ import annotations
@@ -20,7 +24,13 @@ from opentelemetry import trace as _otel
 from .context import current_task_trace
 from .processors import EventDict
 
-__all__ = ["add_trace_ids", "current_trace_ids", "parse_traceparent", "traceparent_ids"]
+__all__ = [
+    "add_trace_ids",
+    "current_trace_ids",
+    "ddtrace_ids",
+    "parse_traceparent",
+    "traceparent_ids",
+]
 
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 _INVALID_TRACE = "0" * 32
@@ -65,9 +75,41 @@ def current_trace_ids() -> tuple[str, str] | None:
     return current_task_trace()
 
 
+def ddtrace_ids(record: logging.LogRecord) -> tuple[str, str] | None:
+    """Return the ``dd.trace_id``/``dd.span_id`` ddtrace put on *record*, as it wrote them.
+
+    ``None`` without ddtrace's log injection, or outside a ddtrace span (ids ``"0"``).
+    """
+    values = record.__dict__
+    trace_id = values.get("dd.trace_id")
+    span_id = values.get("dd.span_id")
+    if not trace_id or not span_id or str(trace_id) == "0" or str(span_id) == "0":
+        return None
+    return str(trace_id), str(span_id)
+
+
+def _hex_ids(trace_id: str, span_id: str) -> tuple[str, str] | None:
+    """Return ddtrace's ids as W3C hex: the trace id is 32 hex or decimal, the span's decimal."""
+    try:
+        trace = int(trace_id, 16) if len(trace_id) == 32 else int(trace_id)
+        span = int(span_id)
+    except ValueError:
+        return None
+    if not 0 < trace < 1 << 128 or not 0 < span < 1 << 64:
+        return None
+    return f"{trace:032x}", f"{span:016x}"
+
+
 def add_trace_ids(record: logging.LogRecord, event: EventDict) -> EventDict:
-    """Add ``trace_id`` (32 hex) and ``span_id`` (16 hex) while a span is active."""
+    """Add ``trace_id`` (32 hex) and ``span_id`` (16 hex) while a span is active.
+
+    An OpenTelemetry span (or the task's ``traceparent``) first, else ddtrace's ids.
+    """
     ids = current_trace_ids()
+    if ids is None:
+        injected = ddtrace_ids(record)
+        if injected is not None:
+            ids = _hex_ids(*injected)
     if ids is not None:
         event["trace_id"], event["span_id"] = ids
     return event

@@ -94,22 +94,31 @@ class WorkerIntegration:
 
         *options* are the worker's command-line options, ``--logkit-format`` among them.
         """
+        resolved = self.prepare_process(options)
+        if instance is not None and not resolved.banner:
+            instance.quiet = True
+        # celery writes its shutdown notices ("worker: Warm shutdown (MainProcess)")
+        # with os.write from signal handlers: the one hook is the module's function.
+        celery_worker_module.safe_say = _FormattedSay(self.formatter(sys.__stdout__))
+
+    def prepare_process(self, command_line: Mapping[str, Any] | None) -> Options:
+        """Check the configuration, and write warnings as JSON until logging is set up.
+
+        Run first thing in a worker or ``celery beat``: a bad option stops the process
+        with one JSON ``critical`` line rather than letting it run on other options.
+        """
         try:
-            resolved = self.refresh(from_worker_options(options))
+            resolved = self.refresh(from_worker_options(command_line))
         except (TypeError, ValueError) as exc:
             record = logging.LogRecord(
                 "celery_logkit", logging.CRITICAL, __file__, 0, "%s", (exc,), None
             )
             _write_line(sys.__stderr__, JsonFormatter().format(record))
             raise SystemExit(1) from exc
-        if instance is not None and not resolved.banner:
-            instance.quiet = True
-        # celery writes its shutdown notices ("worker: Warm shutdown (MainProcess)")
-        # with os.write from signal handlers: the one hook is the module's function.
-        celery_worker_module.safe_say = _FormattedSay(self.formatter(sys.__stdout__))
         if warnings.showwarning is _ORIGINAL_SHOWWARNING:
             stderr = sys.__stderr__
             warnings.showwarning = _FormattedWarnings(self.formatter(stderr), stderr)
+        return resolved
 
     def on_celeryd_after_setup(self, sender: str, instance: Any = None, **_: Any) -> None:
         """Log what the banner would have shown, as one structured record.

@@ -102,7 +102,7 @@ class Worker:
             reader.start()
             self._readers.append(reader)
         if wait_ready:
-            self.wait_for(lambda r: r.get("message", "").endswith(" ready."), ready_timeout)
+            self.wait_for(lambda r: text_of(r).endswith(" ready."), ready_timeout)
         return self
 
     def stop(self, timeout: float = 30) -> int:
@@ -256,6 +256,11 @@ class Worker:
         return self.producer().signature(f"worker_app.{name}", args=args, **options)
 
 
+def text_of(record: Record) -> str:
+    """The record's text: logkit's ``message``, or ``event`` in a structlog renderer's line."""
+    return str(record.get("message", record.get("event", "")))
+
+
 def event_name(record: Record) -> str | None:
     """The lifecycle event of a record in any schema (default, ecs, datadog)."""
     for outer, inner in (("event", "action"), ("evt", "name")):
@@ -265,3 +270,29 @@ def event_name(record: Record) -> str | None:
         if isinstance(value, str):
             return value
     return None
+
+
+class Beat(Worker):
+    """A ``celery -A worker_app beat`` subprocess, with its schedule file in *tmp_path*.
+
+    The schedule itself is the app's ``beat_schedule`` setting (``LOGKIT_SETTINGS``).
+    """
+
+    def __init__(
+        self,
+        broker: Broker,
+        tmp_path: Path,
+        *,
+        loglevel: str = "INFO",
+        extra_args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(broker, tmp_path, loglevel=loglevel, env=env)
+        self.argv = [
+            sys.executable, "-m", "celery", "-A", "worker_app", "beat", "-l", loglevel,
+            "-s", str(tmp_path / "beat-schedule"), "--max-interval", "1", *extra_args,
+        ]  # fmt: skip
+
+    def start(self, ready_timeout: float = 60, *, wait_ready: bool = False) -> Beat:
+        super().start(ready_timeout, wait_ready=wait_ready)
+        return self

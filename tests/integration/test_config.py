@@ -119,7 +119,7 @@ def test_a_bad_environment_variable_stops_the_worker(
     assert expected in critical["message"]
 
 
-@pytest.mark.parametrize("command", ["beat", "inspect", "events", "purge"])
+@pytest.mark.parametrize("command", ["inspect", "events", "purge"])
 def test_other_commands_do_not_take_the_options(command: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "celery", "-A", "worker_app", command, "--help"],
@@ -130,9 +130,10 @@ def test_other_commands_do_not_take_the_options(command: str) -> None:
     assert "--logkit" not in done.stdout
 
 
-def test_worker_help_lists_the_options_and_their_values() -> None:
+@pytest.mark.parametrize("command", ["worker", "beat"])
+def test_worker_and_beat_help_list_the_options_and_their_values(command: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "worker_app", "worker", "--help"],
+        [sys.executable, "-m", "celery", "-A", "worker_app", command, "--help"],
         cwd=HERE, capture_output=True, text=True, timeout=60, check=True,
         env={**os.environ, "PYTHONPATH": str(HERE)},
     )  # fmt: skip

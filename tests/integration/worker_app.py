@@ -32,8 +32,14 @@ HARNESS = {
         "LOGKIT_INSTALL_OPTIONS": "{}",
         "LOGKIT_OTEL_SPANS": "",
         "LOGKIT_OTEL_FIRST": "",
+        "LOGKIT_DDTRACE": "",
     }.items()
 }
+
+if HARNESS["LOGKIT_DDTRACE"]:
+    import ddtrace
+
+    ddtrace.patch(celery=True, logging=True)  # as ddtrace documents: first, before install()
 
 app = Celery("worker_app")
 app.conf.update(

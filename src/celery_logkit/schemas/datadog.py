@@ -3,9 +3,11 @@
 ``timestamp``, ``status``, ``message``, ``service``/``env``/``version`` (unified
 service tagging), ``logger.name``/``logger.thread_name``, ``error.kind``/``message``/
 ``stack`` (Error Tracking), ``evt.name`` and ``duration`` (ns) on lifecycle records,
-and ``dd.trace_id``/``dd.span_id`` as strings.  ids that ddtrace already put on the
-record are kept as they are; an OpenTelemetry trace is converted as Datadog documents
-(the low 64 bits of the trace id, in decimal).  ``task_id``/``task_name`` stay
+and ``dd.trace_id``/``dd.span_id`` as strings, once, in the ``dd`` object.  ids that
+ddtrace's log injection put on the record are kept as it wrote them (its
+``dd.service``/``dd.env``/``dd.version`` only fill a tag logkit has no value for); an
+OpenTelemetry trace is converted as Datadog documents (the low 64 bits of the trace id,
+in decimal).  ``task_id``/``task_name`` stay
 top-level, the rest of the task context goes under ``celery``; a caller field named
 like a reserved attribute is moved under ``extra``.
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 from celery_logkit.identity import ServiceIdentity
 from celery_logkit.processors import CONFLICTS_KEY, EventDict
+from celery_logkit.tracing import ddtrace_ids
 
 from ._mapping import caller_fields, milliseconds_to_ns, place_task_and_fields
 
@@ -50,6 +53,14 @@ class DatadogSchema:
         self.identity = identity
         tags = {"service": identity.name, "env": identity.environment, "version": identity.version}
         self._tags = {k: v for k, v in tags.items() if v}
+        self._missing_tags = tuple((k, f"dd.{k}") for k in tags if k not in self._tags)
+
+    def _ddtrace_tags(self, record: logging.LogRecord) -> dict[str, Any]:
+        """Return the tags logkit has no value for, from ddtrace's log injection."""
+        if not self._missing_tags:
+            return {}
+        values = record.__dict__
+        return {k: str(values[attr]) for k, attr in self._missing_tags if values.get(attr)}
 
     def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
         """Return the Datadog object for *event*."""
@@ -58,6 +69,7 @@ class DatadogSchema:
             "status": event["level"],
             "message": event["message"],
             **self._tags,
+            **self._ddtrace_tags(record),
             "logger": {"name": event["logger"], "thread_name": record.threadName},
         }
         caller = caller_fields(event)
@@ -67,9 +79,9 @@ class DatadogSchema:
             duration = milliseconds_to_ns(caller.pop("duration_ms", None))
             if duration is not None:
                 out["duration"] = duration
-        from_ddtrace = {k: caller.pop(k) for k in [k for k in caller if k.startswith("dd.")]}
-        if from_ddtrace:
-            out.update(from_ddtrace)
+        injected = ddtrace_ids(record)
+        if injected is not None:
+            out["dd"] = {"trace_id": injected[0], "span_id": injected[1]}
         elif "trace_id" in event:
             out["dd"] = dd_ids(event["trace_id"], event["span_id"])
         error = event.get("error")
