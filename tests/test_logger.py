@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from celery.utils.log import get_task_logger as celery_get_task_logger
 
 import celery_logkit
 from celery_logkit import BoundLogger, StructuredLogger, get_logger, get_task_logger
+from celery_logkit.processors import STRUCTURED_FIELDS_ATTR
 
 from .conftest import Captured
 
@@ -145,3 +147,36 @@ def test_get_logger_is_a_plain_module_logger() -> None:
     assert logger.parent is logging.getLogger()
     assert get_logger() is logging.getLogger()
     assert celery_logkit.get_logger is get_logger
+
+
+def test_asking_twice_gives_the_same_structured_logger() -> None:
+    first = get_task_logger("proj.tasks.twice")
+    assert get_task_logger("proj.tasks.twice") is first
+    assert logging.getLogger("proj.tasks.twice") is first
+
+
+def test_a_logger_class_with_its_own_log_keeps_it(captured: Captured) -> None:
+    calls: list[str] = []
+
+    class Audited(logging.Logger):
+        def _log(self, *args: Any, **kwargs: Any) -> None:
+            calls.append("audited")
+            super()._log(*args, **kwargs)
+
+    audited = Audited("proj.audited")
+    logging.Logger.manager.loggerDict["proj.audited"] = audited
+    try:
+        logger = get_logger("proj.audited")
+        assert logger is audited
+        records: list[logging.LogRecord] = []
+
+        class Keep(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                records.append(record)
+
+        logger.addHandler(Keep())
+        logger.info("charged", amount=3)
+    finally:
+        del logging.Logger.manager.loggerDict["proj.audited"]
+    assert calls == ["audited"]
+    assert records[0].__dict__[STRUCTURED_FIELDS_ATTR] == {"amount": 3}

@@ -8,8 +8,11 @@ keyword fields (``logger.info("charged card", order_id=7)``) and ``bind()``.
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import sys
+import traceback
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +23,14 @@ from .processors import STRUCTURED_FIELDS_ATTR
 __all__ = ["BoundLogger", "StructuredLogger", "get_logger", "get_task_logger"]
 
 _ExcInfo = Any
+
+_INTERNAL_FILES: dict[str, bool] = {}
+
+
+def _is_internal(filename: str) -> bool:
+    """Whether frames of *filename* are :mod:`logging`'s or the import system's."""
+    normal = os.path.normcase(filename)
+    return normal == logging._srcfile or ("importlib" in normal and "_bootstrap" in normal)
 
 
 class StructuredLogger(logging.Logger):
@@ -62,6 +73,47 @@ class StructuredLogger(logging.Logger):
         if fields:
             record.__dict__[STRUCTURED_FIELDS_ATTR] = fields
         self.handle(record)
+
+    def handle(self, record: logging.LogRecord) -> None:
+        """Pass *record* to the handlers unless disabled or filtered out, as stdlib's."""
+        if self.disabled:
+            return
+        if self.filters:
+            rv = self.filter(record)
+            if not rv:
+                return
+            if isinstance(rv, logging.LogRecord):  # Python 3.12+: a filter may replace it
+                record = rv
+        self.callHandlers(record)
+
+    def findCaller(
+        self, stack_info: bool = False, stacklevel: int = 1
+    ) -> tuple[str, int, str, str | None]:
+        """Return the caller's file, line, function (and stack), as stdlib's does.
+
+        The same walk, skipping :mod:`logging`'s own frames; which files those are is
+        remembered per file name instead of normalised for every frame of every record.
+        """
+        frame = sys._getframe(0)  # as stdlib's: the walk starts at this frame
+        while stacklevel > 0:
+            caller = frame.f_back
+            if caller is None:
+                break
+            frame = caller
+            filename = frame.f_code.co_filename
+            internal = _INTERNAL_FILES.get(filename)
+            if internal is None:
+                internal = _INTERNAL_FILES.setdefault(filename, _is_internal(filename))
+            if not internal:
+                stacklevel -= 1
+        code = frame.f_code
+        sinfo = None
+        if stack_info:
+            with io.StringIO() as out:
+                out.write("Stack (most recent call last):\n")
+                traceback.print_stack(frame, file=out)
+                sinfo = out.getvalue().removesuffix("\n")
+        return code.co_filename, frame.f_lineno, code.co_name, sinfo
 
     def bind(self, **fields: Any) -> BoundLogger:
         """Return a logger that adds *fields* to every record it writes."""
@@ -201,7 +253,7 @@ def _structured(logger: logging.Logger) -> StructuredLogger:
             structured = _structured_classes[cls]
         except KeyError:
             structured = _structured_classes.setdefault(cls, _structured_class(cls))
-    logger.__class__ = structured
+        logger.__class__ = structured
     assert isinstance(logger, StructuredLogger)
     return logger
 
