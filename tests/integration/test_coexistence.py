@@ -205,8 +205,17 @@ def test_the_logging_dict_snippet_configures_json(tmp_path: Path) -> None:
     assert (line["message"], line["order_id"], line["logger"]) == ("configured", 7, "proj")
 
 
+RESTORING = re.compile(r"^Restoring \d+ unacknowledged message\(s\)$")
+"""kombu 5.3's shutdown notice, printed to ``sys.stderr`` (kombu 5.4+ logs it): with the
+app's own logging set-up nothing redirects it, as with any ``print()``."""
+
+
 def assert_all_json(worker: Worker) -> None:
-    bad = [f"{line.stream}: {line.text!r}" for line in worker.not_json]
+    bad = [
+        f"{line.stream}: {line.text!r}"
+        for line in worker.not_json
+        if not RESTORING.match(line.text.strip())
+    ]
     assert not bad, "lines that are not JSON objects:\n" + "\n".join(bad)
 
 
@@ -295,4 +304,5 @@ def test_structlog_native_rendering_gets_the_context(fs_broker: Broker, tmp_path
     assert charging["event"] == "charging"
     assert (charging["task_id"], charging["task_name"]) == (task_id, "coexist_app.charge")
     assert charging in [line.record for line in worker.lines if line.stream == "stdout"]
-    assert not [r for r in worker.records if r.get("logger") == "celery.redirected"]
+    redirected = [r for r in worker.records if r.get("logger") == "celery.redirected"]
+    assert not [r for r in redirected if not RESTORING.match(r["message"])]
