@@ -12,6 +12,7 @@ clash with a numeric field's mapping in Elasticsearch.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import math
 from collections.abc import Mapping
@@ -120,15 +121,23 @@ _ORJSON_OPTIONS = (
 )
 
 
-def dumps_bytes(event: Mapping[str, Any]) -> bytes:
-    """Return *event* as compact UTF-8 JSON: one line, always valid."""
-    if _orjson is not None:
-        try:
-            data: bytes = _orjson.dumps(event, default=_default, option=_ORJSON_OPTIONS)
-            return data
-        except TypeError:  # orjson.JSONEncodeError: the slow path names what it could not
-            pass
+def _slow_dumps_bytes(event: Mapping[str, Any]) -> bytes:
     return _stdlib_dumps(event).encode("utf-8")
+
+
+if _orjson is not None:
+    _orjson_dumps = functools.partial(_orjson.dumps, default=_default, option=_ORJSON_OPTIONS)
+
+    def dumps_bytes(event: Mapping[str, Any]) -> bytes:
+        """Return *event* as compact UTF-8 JSON: one line, always valid."""
+        try:
+            data: bytes = _orjson_dumps(event)
+        except TypeError:  # orjson.JSONEncodeError: the slow path names what it could not
+            return _slow_dumps_bytes(event)
+        return data
+
+else:  # pragma: no cover
+    dumps_bytes = _slow_dumps_bytes
 
 
 def dumps(event: Mapping[str, Any]) -> str:

@@ -89,40 +89,34 @@ def bound_fields() -> dict[str, Any]:
     return fields
 
 
-def _field(request: Any, name: str) -> Any:
-    """Read *name* from a task Context, or from a worker Request and its message."""
-    value = getattr(request, name, None)
-    if value is None:
-        message = getattr(request, "request_dict", None)
-        if isinstance(message, Mapping):
-            value = message.get(name)
-    return value
-
-
-def _queue(request: Any) -> str | None:
-    info = _field(request, "delivery_info") or {}
-    queue = info.get("queue") or info.get("routing_key")
-    return str(queue) if queue else None
-
-
 def task_context_from_request(task_name: str, request: Any) -> dict[str, Any]:
     """Build the task context from a task name and a celery request.
 
     *request* is a task's ``Context`` (``task.request``) or the worker's ``Request``
-    (``task_received``).  A ``shadow`` name given to ``apply_async`` wins, as in
-    celery's own lines.  Absent values are left out rather than written as ``null``:
-    ``group_id`` only appears for members of a group, ``parent_id`` only for tasks
-    that have a parent.
+    (``task_received``), whose message holds what it has no attribute for.  A
+    ``shadow`` name given to ``apply_async`` wins, as in celery's own lines.  Absent
+    values are left out rather than written as ``null``: ``group_id`` only appears for
+    members of a group, ``parent_id`` only for tasks that have a parent.
     """
+    message = getattr(request, "request_dict", None)
+    if not isinstance(message, Mapping):
+        message = _EMPTY
+
+    def field(name: str) -> Any:
+        value = getattr(request, name, None)
+        return message.get(name) if value is None else value
+
+    info = field("delivery_info") or _EMPTY
+    queue = info.get("queue") or info.get("routing_key")
     values = (
-        _field(request, "id"),
-        _field(request, "shadow") or task_name,
-        _field(request, "retries") or 0,
-        _field(request, "root_id"),
-        _field(request, "parent_id"),
-        _field(request, "group"),
-        _queue(request),
-        _field(request, "hostname"),
+        field("id"),
+        field("shadow") or task_name,
+        field("retries") or 0,
+        field("root_id"),
+        field("parent_id"),
+        field("group"),
+        str(queue) if queue else None,
+        field("hostname"),
     )
     return {k: v for k, v in zip(TASK_FIELDS, values, strict=True) if v is not None}
 

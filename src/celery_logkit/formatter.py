@@ -13,7 +13,7 @@ from .identity import resolve_identity
 from .limits import DEFAULT_MAX_LINE_BYTES, cap
 from .processors import EventDict, Processor
 from .redaction import Redactor
-from .schemas import Schema, get_schema
+from .schemas import DefaultSchema, Schema, get_schema
 
 __all__ = [
     "DEFAULT_PROCESSORS",
@@ -149,7 +149,8 @@ class JsonFormatter(PipelineFormatter):
 
     def serialise(self, event: EventDict, record: logging.LogRecord) -> bytes:
         """Return the schema's object for *event*, as UTF-8 JSON under the size cap."""
-        obj = self.schema.render(event, record)
+        schema = self.schema
+        obj = event if schema.__class__ is DefaultSchema else schema.render(event, record)
         data = dumps_bytes(obj)
         if len(data) < self.max_line_bytes:
             return data
@@ -162,7 +163,10 @@ class JsonFormatter(PipelineFormatter):
     def format_bytes(self, record: logging.LogRecord) -> bytes:
         """Return *record* as one UTF-8 JSON line, skipping the text round trip."""
         try:
-            return self.serialise(self.event(record), record)
+            event: EventDict = {}
+            for processor in self.processors:  # self.event(), without a call per line
+                event = processor(record, event)
+            return self.serialise(event, record)
         except Exception as exc:  # noqa: BLE001 - logging must not break the caller
             report_internal_error("formatting a record", exc)
             return dumps_bytes(processors.add_log_fields(record, {}))

@@ -19,7 +19,6 @@ import mmap
 import multiprocessing
 import os
 import sys
-from contextlib import suppress
 from typing import IO, Any
 
 from ._errors import report_internal_error
@@ -76,8 +75,10 @@ class SharedLineLock:
     def release(self) -> None:
         """Release the lock (a second release after a take-over is harmless)."""
         self._holder[0] = 0
-        with suppress(ValueError):
+        try:  # noqa: SIM105 - no context manager object per line
             self._semaphore.release()
+        except ValueError:  # released already by a take-over
+            pass
 
 
 _locks: dict[int, SharedLineLock] = {}
@@ -99,26 +100,20 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._fd = self.stream.fileno()
         self._shared = lock_for(self._fd)
 
-    def _write(self, data: bytes) -> None:
-        shared = self._shared
-        shared.acquire()
-        try:
-            written = os.write(self._fd, data)
-            if written < len(data):
-                view = memoryview(data)[written:]
-                while view:
-                    view = view[os.write(self._fd, view) :]
-        finally:
-            shared.release()
+    def _write_rest(self, view: memoryview) -> None:
+        while view:
+            view = view[os.write(self._fd, view) :]
 
     def handle(self, record: logging.LogRecord) -> bool:
         """Filter and emit *record*; the shared lock, not the handler's, orders the writes."""
-        rv = self.filter(record)
-        if isinstance(rv, logging.LogRecord):  # Python 3.12+: a filter may replace it
-            record = rv
-        if rv:
-            self.emit(record)
-        return bool(rv)
+        if self.filters:
+            rv = self.filter(record)
+            if not rv:
+                return False
+            if isinstance(rv, logging.LogRecord):  # Python 3.12+: a filter may replace it
+                record = rv
+        self.emit(record)
+        return True
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write *record*'s line in one piece."""
@@ -128,7 +123,14 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 data = formatter.format_bytes(record) + b"\n"
             else:
                 data = (self.format(record) + self.terminator).encode("utf-8", "backslashreplace")
-            self._write(data)
+            shared = self._shared
+            shared.acquire()
+            try:
+                written = os.write(self._fd, data)
+                if written < len(data):
+                    self._write_rest(memoryview(data)[written:])
+            finally:
+                shared.release()
         except RecursionError:
             raise
         except Exception:  # noqa: BLE001 - a log line must not break the task

@@ -27,6 +27,7 @@ from celery.utils.saferepr import saferepr
 
 from . import context, propagation
 from .config import Options
+from .logger import get_logger
 from .processors import (
     ERROR_ATTR,
     EVENT_ATTR,
@@ -129,6 +130,7 @@ class TaskLifecycle:
     """The receivers of celery's task signals that log the lifecycle events."""
 
     def __init__(self, options: Callable[[], Options]) -> None:
+        get_logger(LOGGER_NAME)  # the structured logger's leaner record path
         self.options = options
         self._received = _Bounded(_REMEMBERED)
         self._logged = _Bounded(_REMEMBERED)

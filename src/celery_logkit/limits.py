@@ -36,6 +36,14 @@ def _strings(obj: Any, path: tuple[Any, ...] = ()) -> list[tuple[int, tuple[Any,
     return found
 
 
+def _copy(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {key: _copy(value) for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [_copy(value) for value in obj]
+    return obj
+
+
 def _get(obj: Any, path: tuple[Any, ...]) -> Any:
     for step in path:
         obj = obj[step]
@@ -53,7 +61,7 @@ def cap(obj: dict[str, Any], data: bytes, dumps: Callable[[Any], bytes], max_byt
     size = len(data)
     if size <= max_bytes:
         return data
-    obj = dict(obj)
+    obj = _copy(obj)  # the schemas share nested objects between lines: never cut those
     obj["truncated"] = True
     for _ in range(16):
         strings = sorted(_strings(obj), reverse=True)

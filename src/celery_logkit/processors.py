@@ -20,7 +20,7 @@ from collections.abc import Callable
 from itertools import islice
 from typing import Any
 
-from .context import TASK_FIELDS, bound_fields, current_task_context
+from .context import _STRUCTLOG_VARS, TASK_FIELDS, _task_context, bound_fields
 
 __all__ = [
     "CONFLICTS_KEY",
@@ -84,25 +84,21 @@ _SKIPPED_ATTRS = _INTERNAL_ATTRS | DDTRACE_ATTRS | {STRUCTURED_FIELDS_ATTR}
 _SKIPPED_CELERY_ATTRS = _SKIPPED_ATTRS | {"data"}
 
 
-class _TimestampCache:
-    """RFC 3339 UTC timestamps with milliseconds, formatting each second only once."""
-
-    __slots__ = ("prefix", "second")
-    _MILLISECONDS = tuple(f".{ms:03d}Z" for ms in range(1000))
-
-    def __init__(self) -> None:
-        self.second = -1
-        self.prefix = ""
-
-    def __call__(self, created: float) -> str:
-        second = int(created)
-        if second != self.second:
-            self.prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self.second = second
-        return self.prefix + self._MILLISECONDS[int((created - second) * 1000)]
+_MILLISECONDS = tuple(f".{ms:03d}Z" for ms in range(1000))
+_second: list[Any] = [-1, ""]
+"""The last second formatted, and its text: most records share it."""
 
 
-rfc3339 = _TimestampCache()
+def rfc3339(created: float) -> str:
+    """Return *created* as RFC 3339 UTC with milliseconds, formatting each second once."""
+    second = int(created)
+    cached = _second
+    if second != cached[0]:
+        cached[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        cached[0] = second
+    text: str = cached[1]
+    return text + _MILLISECONDS[int((created - second) * 1000)]
+
 
 _LEVEL_NAMES: dict[str, str] = {}
 
@@ -155,7 +151,11 @@ def add_log_fields(record: logging.LogRecord, event: EventDict) -> EventDict:
 
     ``event`` is the lifecycle event's name, on lifecycle records only.
     """
-    event["timestamp"] = rfc3339(record.created)
+    created = record.created
+    if int(created) == _second[0]:
+        event["timestamp"] = _second[1] + _MILLISECONDS[int(record.msecs)]
+    else:
+        event["timestamp"] = rfc3339(created)
     try:
         event["level"] = _LEVEL_NAMES[record.levelname]
     except KeyError:
@@ -171,7 +171,7 @@ def add_log_fields(record: logging.LogRecord, event: EventDict) -> EventDict:
 
 def merge_task_context(record: logging.LogRecord, event: EventDict) -> EventDict:
     """Add the task's fields: the record's own task, else the running one, else none."""
-    context = record.__dict__.get(TASK_ATTR) or current_task_context()
+    context = record.__dict__.get(TASK_ATTR) or _task_context.get()
     if context:
         event.update(context)
     return event
@@ -184,27 +184,26 @@ FieldsFilter = Callable[[dict[str, Any]], dict[str, Any]]
 """A step over the caller's fields alone (redaction), run before they join the line."""
 
 
-def _added_keys(values: dict[str, Any]) -> list[str]:
-    """Return the names set on a record after ``LogRecord.__init__``, in order.
-
-    ``extra=`` and filters add attributes after the standard ones, so only the keys
-    past them are read, unless a standard name shows up there (a record built some
-    other way): then every key is checked.
-    """
-    added = list(islice(values, _INIT_COUNT, None))
-    if not _INIT_ATTRS.isdisjoint(added):
-        added = list(values)
-    return [k for k in added if k not in _LOGRECORD_ATTRS]
+_NOT_FIELDS = _LOGRECORD_ATTRS | _SKIPPED_ATTRS
+_NOT_CELERY_FIELDS = _LOGRECORD_ATTRS | _SKIPPED_CELERY_ATTRS
 
 
 def _add_record_fields(record: logging.LogRecord, fields: dict[str, Any]) -> None:
-    """Add what the caller set on *record*: ``extra=``, a structlog event, keyword fields."""
+    """Add what the caller set on *record*: ``extra=``, a structlog event, keyword fields.
+
+    ``extra=`` and filters add attributes after ``LogRecord.__init__``'s, so only the
+    keys past those are read, unless a standard name shows up there (a record built
+    some other way): then every key is checked.
+    """
     values = record.__dict__
-    skip = _SKIPPED_CELERY_ATTRS if record.name.startswith("celery.") else _SKIPPED_ATTRS
+    skip = _NOT_CELERY_FIELDS if record.name.startswith("celery.") else _NOT_FIELDS
     from_structlog = structlog_event(record) if record.msg.__class__ is dict else None
     if from_structlog is not None:
         skip = skip | STRUCTLOG_ATTRS
-    for key in _added_keys(values):
+    added = list(islice(values, _INIT_COUNT, None))
+    if not _INIT_ATTRS.isdisjoint(added):
+        added = list(values)
+    for key in added:
         if key not in skip:
             fields[key] = values[key]
     if from_structlog:
@@ -225,7 +224,7 @@ def merge_caller_fields_with(redact: FieldsFilter | None) -> Processor:
         ``task_id``, ...) never replaces it: it is kept under ``extra``, unless its
         value is the line's own.
         """
-        fields = bound_fields()
+        fields = bound_fields() if _STRUCTLOG_VARS or _STRUCTLOG_VARS is None else {}
         if len(record.__dict__) > _INIT_COUNT:
             _add_record_fields(record, fields)
         if not fields:

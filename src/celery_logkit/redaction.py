@@ -51,6 +51,7 @@ MAX_REPR_CHARS = 1024
 """How much of a task's args, kwargs or result repr a line keeps."""
 _LITERAL_LIMIT = 16_384
 _LINES_OWN = OWNED_KEYS - {CONFLICTS_KEY}
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 _CACHE_SIZE = 4096
 
 
@@ -131,7 +132,7 @@ class Redactor:
                 secret = self.is_secret(key)
             if secret:
                 fields[key] = REDACTED
-            elif isinstance(value, Mapping | list | tuple):
+            elif value.__class__ not in _SCALARS and isinstance(value, Mapping | list | tuple):
                 fields[key] = self.redact(value)
         return fields
 

@@ -21,7 +21,7 @@ from typing import Any
 from opentelemetry import context as _otel_context
 from opentelemetry import trace as _otel
 
-from .context import current_task_trace
+from .context import _frame, current_task_trace
 from .processors import EventDict
 
 __all__ = [
@@ -105,8 +105,12 @@ def add_trace_ids(record: logging.LogRecord, event: EventDict) -> EventDict:
 
     An OpenTelemetry span (or the task's ``traceparent``) first, else ddtrace's ids.
     """
-    ids = current_trace_ids()
-    if ids is None:
+    if _SPAN_KEY is None or _otel_context.get_current().get(_SPAN_KEY) is not None:
+        ids = current_trace_ids()
+    else:
+        frame = _frame.get()
+        ids = None if frame is None else frame.trace
+    if ids is None and "dd.trace_id" in record.__dict__:
         injected = ddtrace_ids(record)
         if injected is not None:
             ids = _hex_ids(*injected)

@@ -46,9 +46,15 @@ LIFECYCLE_KEYS = frozenset(
 """Fields the lifecycle records add: namespaced under ``celery`` on lifecycle records."""
 
 
+_NOT_CALLER = BASE_KEYS | set(CELERY_KEYS)
+
+
 def caller_fields(event: EventDict) -> dict[str, Any]:
     """Return the event's fields that are neither the line's own nor the task's."""
-    return {k: v for k, v in event.items() if k not in BASE_KEYS and k not in CELERY_KEYS}
+    keys = event.keys() - _NOT_CALLER
+    if not keys:
+        return {}
+    return {k: v for k, v in event.items() if k in keys}
 
 
 def milliseconds_to_ns(value: Any) -> int | None:
@@ -56,6 +62,18 @@ def milliseconds_to_ns(value: Any) -> int | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return round(value * 1_000_000)
     return None
+
+
+def _celery_object(event: EventDict, caller: dict[str, Any]) -> dict[str, Any]:
+    """Return the task context beyond its ids, with a lifecycle record's own fields."""
+    celery: dict[str, Any] = {}
+    for key in CELERY_KEYS:
+        if key in event:
+            celery[key] = event[key]
+    if caller and "event" in event:
+        for key in LIFECYCLE_KEYS & caller.keys():
+            celery[key] = caller.pop(key)
+    return celery
 
 
 def place_task_and_fields(
@@ -72,19 +90,23 @@ def place_task_and_fields(
     context and, on lifecycle records, the lifecycle's own fields; a caller field whose
     first dotted part is *reserved* goes to ``extra`` with the fields the line owned.
     """
-    out.update({k: event[k] for k in ("task_id", "task_name") if k in event})
-    celery = {k: event[k] for k in CELERY_KEYS if k in event}
-    if "event" in event:
-        celery.update({k: caller.pop(k) for k in LIFECYCLE_KEYS & caller.keys()})
+    if "task_id" in event:
+        out["task_id"] = event["task_id"]
+    if "task_name" in event:
+        out["task_name"] = event["task_name"]
+    celery = _celery_object(event, caller)
     if celery:
         out["celery"] = celery
     if error is not None:
         out["error"] = error
     if "stack_info" in event:
         out["stack_info"] = event["stack_info"]
-    extra = dict(event.get(CONFLICTS_KEY) or {})
+    owned = event.get(CONFLICTS_KEY)
+    extra = dict(owned) if owned else None
     for key, value in caller.items():
-        if key.split(".", 1)[0] in reserved:
+        if key in reserved or ("." in key and key.split(".", 1)[0] in reserved):
+            if extra is None:
+                extra = {}
             extra[key] = value
         else:
             out[key] = value

@@ -36,6 +36,8 @@ RESERVED = frozenset(
 """Names Datadog gives a meaning (reserved and standard attributes), and this schema's."""
 
 _LOW_64 = (1 << 64) - 1
+_CACHED = 1024
+"""How many loggers' objects are kept for reuse."""
 _ERROR_NAMES = {"type": "kind", "message": "message", "stack_trace": "stack"}
 
 
@@ -54,6 +56,7 @@ class DatadogSchema:
         tags = {"service": identity.name, "env": identity.environment, "version": identity.version}
         self._tags = {k: v for k, v in tags.items() if v}
         self._missing_tags = tuple((k, f"dd.{k}") for k in tags if k not in self._tags)
+        self._loggers: dict[tuple[str, str | None], dict[str, Any]] = {}
 
     def _ddtrace_tags(self, record: logging.LogRecord) -> dict[str, Any]:
         """Return the tags logkit has no value for, from ddtrace's log injection."""
@@ -68,10 +71,18 @@ class DatadogSchema:
             "timestamp": event["timestamp"],
             "status": event["level"],
             "message": event["message"],
-            **self._tags,
-            **self._ddtrace_tags(record),
-            "logger": {"name": event["logger"], "thread_name": record.threadName},
         }
+        out.update(self._tags)
+        values = record.__dict__
+        if self._missing_tags:
+            out.update(self._ddtrace_tags(record))
+        key = (event["logger"], record.threadName)
+        logger = self._loggers.get(key)
+        if logger is None:
+            logger = {"name": key[0], "thread_name": key[1]}
+            if len(self._loggers) < _CACHED:
+                self._loggers[key] = logger
+        out["logger"] = logger
         caller = caller_fields(event)
         action = event.get("event")
         if action is not None:
@@ -79,7 +90,7 @@ class DatadogSchema:
             duration = milliseconds_to_ns(caller.pop("duration_ms", None))
             if duration is not None:
                 out["duration"] = duration
-        injected = ddtrace_ids(record)
+        injected = ddtrace_ids(record) if "dd.trace_id" in values else None
         if injected is not None:
             out["dd"] = {"trace_id": injected[0], "span_id": injected[1]}
         elif "trace_id" in event:

@@ -37,6 +37,9 @@ ECS_ROOTS = frozenset(
 )  # fmt: skip
 """The top-level names ECS defines (field sets and base fields)."""
 
+_CACHED = 1024
+"""How many loggers' and threads' objects are kept for reuse."""
+
 _RESERVED = ECS_ROOTS | {"celery", "task_id", "task_name", CONFLICTS_KEY, "stack_info"}
 
 
@@ -55,33 +58,54 @@ class EcsSchema:
         self._service = {k: v for k, v in service.items() if v}
         self._dataset = identity.name or "celery"
         self._hostname = socket.gethostname()
+        self._host = {"hostname": self._hostname}
+        self._event = {"dataset": self._dataset}
+        self._log: dict[str, dict[str, Any]] = {}
+        self._process: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
-        """Return the ECS object for *event*."""
+        """Return the ECS object for *event*.
+
+        The objects that only change with the process, thread or logger are made once
+        and shared between lines (the size cap copies before it cuts).
+        """
+        logger = event["logger"]
+        log = self._log.get(logger)
+        if log is None:
+            log = {"logger": logger}
+            if len(self._log) < _CACHED:
+                self._log[logger] = log
         out: dict[str, Any] = {
             "@timestamp": event["timestamp"],
             "log.level": event["level"],
             "message": event["message"],
             "ecs.version": ECS_VERSION,
-            "log": {"logger": event["logger"]},
+            "log": log,
         }
-        action = event.get("event")
         caller = caller_fields(event)
-        ecs_event: dict[str, Any] = {"dataset": self._dataset}
-        if action is not None:
-            ecs_event["action"] = action
+        action = event.get("event")
+        if action is None:
+            out["event"] = self._event
+        else:
+            ecs_event: dict[str, Any] = {"dataset": self._dataset, "action": action}
             duration = milliseconds_to_ns(caller.pop("duration_ms", None))
             if duration is not None:
                 ecs_event["duration"] = duration
-        out["event"] = ecs_event
+            out["event"] = ecs_event
         if self._service:
-            out["service"] = dict(self._service)
-        out["process"] = {
-            "pid": record.process,
-            "name": record.processName,
-            "thread": {"id": record.thread, "name": record.threadName},
-        }
-        out["host"] = {"hostname": self._hostname}
+            out["service"] = self._service
+        key = (record.process, record.processName, record.thread, record.threadName)
+        process = self._process.get(key)
+        if process is None:
+            process = {
+                "pid": record.process,
+                "name": record.processName,
+                "thread": {"id": record.thread, "name": record.threadName},
+            }
+            if len(self._process) < _CACHED:
+                self._process[key] = process
+        out["process"] = process
+        out["host"] = self._host
         if "trace_id" in event:
             out["trace"] = {"id": event["trace_id"]}
             out["span"] = {"id": event["span_id"]}
