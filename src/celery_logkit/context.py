@@ -149,7 +149,7 @@ def task_started(
     celery sends ``task_prerun`` and ``task_postrun`` in pairs, in the same thread, and
     nested eager calls nest them: a stack of frames restores each level.
     """
-    _frame.set(_TaskFrame(monotonic(), trace, _task_context.get(), get_contextvars(), _frame.get()))
+    _frame.set(_TaskFrame(monotonic(), trace, _task_context.get(), bound_fields(), _frame.get()))
     _task_context.set(task_context_from_request(task.name, task.request))
     if propagated:
         bind_contextvars(**propagated)
@@ -163,7 +163,7 @@ def task_ended() -> None:
         return
     _frame.set(frame.outer)
     _task_context.set(frame.outer_task_context)
-    if get_contextvars() != frame.outer_bound:
+    if bound_fields() != frame.outer_bound:
         clear_contextvars()
         bind_contextvars(**frame.outer_bound)
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
-from .context import get_contextvars
+from .context import bound_fields
 from .redaction import REDACTED, Redactor
 
 __all__ = ["HEADER", "MAX_KEYS", "MAX_VALUE_CHARS", "extract", "inject"]
@@ -39,7 +39,7 @@ def inject(
 
     A key that *redactor* calls secret travels as ``[REDACTED]``.
     """
-    bound = get_contextvars()
+    bound = bound_fields()
     carried: dict[str, str] = {}
     for key in keys:
         if key in bound and len(carried) < MAX_KEYS:

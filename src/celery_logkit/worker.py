@@ -34,6 +34,20 @@ _worker_logger = logging.getLogger("celery.apps.worker")
 _config_logger = logging.getLogger("celery_logkit.config")
 
 
+_STRATEGY_LOGGER = "celery.worker.strategy"
+
+
+def _skip_replaced_received_line() -> None:
+    """Let celery skip building its ``Task ... received`` line (``task_received`` replaces it).
+
+    celery decides once, when the consumer starts, whether that logger is enabled for
+    INFO; its only INFO line is that one.  A level the app set itself is left alone.
+    """
+    strategy = logging.getLogger(_STRATEGY_LOGGER)
+    if strategy.level == logging.NOTSET:
+        strategy.setLevel(logging.WARNING)
+
+
 class WorkerIntegration:
     """The receivers of celery's worker signals, reading the installed options."""
 
@@ -129,6 +143,8 @@ class WorkerIntegration:
         unknown = unknown_variables()
         if unknown:
             _config_logger.warning("%s", unknown_variables_message(unknown))
+        if not self.options().keep_celery_lines:
+            _skip_replaced_received_line()
         if instance is None or not _worker_logger.isEnabledFor(logging.INFO):
             return
         try:
