@@ -22,6 +22,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -398,7 +399,12 @@ def check_path(shell: Shell, path: str) -> None:
 
 def check_uv(shell: Shell, args: list[str], help_: CeleryHelp) -> None:
     assert args[0] == "run", f"{shell.block.where}: uv {args[0]}"
-    check_command(shell, args[1:], help_)
+    args = args[1:]
+    while args[:1] == ["--group"]:
+        groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+        assert args[1] in groups, f"{shell.block.where}: no dependency group {args[1]!r}"
+        args = args[2:]
+    check_command(shell, args, help_)
 
 
 def check_cd(shell: Shell, args: list[str], _: CeleryHelp) -> None:
