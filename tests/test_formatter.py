@@ -165,3 +165,18 @@ def test_a_broken_processor_never_loses_the_record(capfd: pytest.CaptureFixture[
     reports = [json.loads(line) for line in capfd.readouterr().err.splitlines()]
     assert len(reports) == 1, "reported once a minute, not per record"
     assert all("internal error while formatting a record" in r["message"] for r in reports)
+
+
+def test_a_field_whose_eq_raises_keeps_the_other_fields() -> None:
+    class Ambiguous:
+        def __eq__(self, other: object) -> bool:
+            raise ValueError("truth value is ambiguous")
+
+        __hash__ = object.__hash__
+
+        def __str__(self) -> str:
+            return "ambiguous"
+
+    line = format_record(make_record(level=Ambiguous(), k=1))
+    assert line["k"] == 1
+    assert line["extra"] == {"level": "ambiguous"}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
+from pathlib import Path
 
 from celery_logkit.handlers import LineHandler, SharedLineLock, lock_for
 
@@ -42,3 +44,17 @@ def test_a_failing_write_is_reported_not_raised() -> None:
     os.close(read)
     handler.emit(logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None))  # EPIPE
     stream.close()
+
+
+def test_a_json_formatter_subclass_that_changes_format_is_used_as_written(tmp_path: Path) -> None:
+    from celery_logkit import JsonFormatter
+
+    class Tagged(JsonFormatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return super().format(record)[:-1] + ',"tag":"mine"}'
+
+    with (tmp_path / "out").open("w") as stream:
+        handler = LineHandler(stream)
+        handler.setFormatter(Tagged())
+        handler.handle(logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None))
+    assert json.loads((tmp_path / "out").read_text())["tag"] == "mine"

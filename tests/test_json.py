@@ -148,3 +148,19 @@ def test_placeholders_are_readable() -> None:
     assert line["amount"] == "9.50"
     assert line["id"] == "00000000-0000-0000-0000-000000000001"
     assert line["surrogate"] == "\ud800"
+
+
+def test_enums_and_number_subclasses_keep_their_json_type_on_both_paths() -> None:
+    import enum
+
+    from celery_logkit._json import dumps_bytes
+
+    class Color(enum.Enum):
+        RED = 1
+
+    class Amount(float):
+        pass
+
+    for extra in ({}, {"big": 2**70}):  # orjson's path, then the stdlib fallback
+        line = json.loads(dumps_bytes({"color": Color.RED, "amount": Amount(1.5), **extra}))
+        assert (line["color"], line["amount"]) == (1, 1.5), extra

@@ -180,3 +180,28 @@ def test_a_logger_class_with_its_own_log_keeps_it(captured: Captured) -> None:
         del logging.Logger.manager.loggerDict["proj.audited"]
     assert calls == ["audited"]
     assert records[0].__dict__[STRUCTURED_FIELDS_ATTR] == {"amount": 3}
+
+
+def test_a_logger_class_with_its_own_find_caller_keeps_it() -> None:
+    class Located(logging.Logger):
+        def findCaller(
+            self, stack_info: bool = False, stacklevel: int = 1
+        ) -> tuple[str, int, str, str | None]:
+            return ("custom.py", 42, "custom_fn", None)
+
+    located = Located("proj.located")
+    logging.Logger.manager.loggerDict["proj.located"] = located
+    try:
+        records: list[logging.LogRecord] = []
+
+        class Keep(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                records.append(record)
+
+        logger = get_logger("proj.located")
+        logger.addHandler(Keep())
+        logger.warning("here", amount=1)
+    finally:
+        del logging.Logger.manager.loggerDict["proj.located"]
+    assert (records[0].funcName, records[0].lineno) == ("custom_fn", 42)
+    assert records[0].__dict__[STRUCTURED_FIELDS_ATTR] == {"amount": 1}

@@ -12,9 +12,11 @@ clash with a numeric field's mapping in Elasticsearch.
 from __future__ import annotations
 
 import datetime as _dt
+import enum
 import functools
 import json
 import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,7 +49,14 @@ def _default(value: object) -> Any:
         return list(value)
     if isinstance(value, Exception):
         return f"{type(value).__qualname__}: {value}"
-    # Decimal, UUID, Path, enums and any other object: its string form.
+    if isinstance(value, enum.Enum):  # its value, as orjson writes it
+        return value.value
+    if isinstance(value, numbers.Integral):  # numpy's integers, ...
+        return int(value)
+    if isinstance(value, numbers.Real):  # float subclasses (numpy.float64), Fraction, ...
+        number = float(value)
+        return number if math.isfinite(number) else None
+    # Decimal, UUID, Path and any other object: its string form.
     try:
         return str(value)
     except Exception:  # noqa: BLE001

@@ -160,8 +160,20 @@ class JsonFormatter(PipelineFormatter):
         """Return the schema's object for *event*, as JSON text under the size cap."""
         return self.serialise(event, record).decode("utf-8")
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._bytes_path = all(
+            getattr(cls, name) is getattr(JsonFormatter, name)
+            for name in ("format", "render", "event", "serialise")
+        )
+
+    _bytes_path = True
+    """False for a subclass that changes the text path: it then runs as written."""
+
     def format_bytes(self, record: logging.LogRecord) -> bytes:
         """Return *record* as one UTF-8 JSON line, skipping the text round trip."""
+        if not self._bytes_path:
+            return super().format_bytes(record)
         try:
             event: EventDict = {}
             for processor in self.processors:  # self.event(), without a call per line

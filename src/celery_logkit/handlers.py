@@ -120,7 +120,10 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         try:
             formatter = self.formatter
             if isinstance(formatter, PipelineFormatter):
-                data = formatter.format_bytes(record) + b"\n"
+                end = self.terminator
+                data = formatter.format_bytes(record) + (
+                    b"\n" if end == "\n" else end.encode("utf-8", "backslashreplace")
+                )
             else:
                 data = (self.format(record) + self.terminator).encode("utf-8", "backslashreplace")
             shared = self._shared

@@ -233,11 +233,22 @@ class _DelegatingStructuredLogger(StructuredLogger):
         )
 
 
+_OWN_METHODS = ("_log", "findCaller", "handle")
+"""What StructuredLogger re-implements: a logger class overriding one keeps its own."""
+
+
 def _structured_class(cls: type[logging.Logger]) -> type[logging.Logger]:
     if cls is logging.Logger:
         return StructuredLogger
-    base = StructuredLogger if cls._log is logging.Logger._log else _DelegatingStructuredLogger
-    return type(f"Structured{cls.__name__}", (base, cls), {})
+    own = {
+        name: getattr(cls, name)
+        for name in _OWN_METHODS
+        if getattr(cls, name) is not getattr(logging.Logger, name)
+    }
+    if not own:
+        return type(f"Structured{cls.__name__}", (StructuredLogger, cls), {})
+    own.pop("_log", None)  # the delegating _log reaches the class's own, or stdlib's
+    return type(f"Structured{cls.__name__}", (_DelegatingStructuredLogger, cls), own)
 
 
 def _structured(logger: logging.Logger) -> StructuredLogger:

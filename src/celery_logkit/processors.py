@@ -29,6 +29,7 @@ __all__ = [
     "STRUCTLOG_ATTRS",
     "EventDict",
     "Processor",
+    "add_event_name",
     "add_exception",
     "add_log_fields",
     "exception_fields",
@@ -85,19 +86,18 @@ _SKIPPED_CELERY_ATTRS = _SKIPPED_ATTRS | {"data"}
 
 
 _MILLISECONDS = tuple(f".{ms:03d}Z" for ms in range(1000))
-_second: list[Any] = [-1, ""]
-"""The last second formatted, and its text: most records share it."""
+_second: tuple[int, str] = (-1, "")
+"""The last second formatted, and its text (one tuple, replaced whole): most records share it."""
 
 
 def rfc3339(created: float) -> str:
     """Return *created* as RFC 3339 UTC with milliseconds, formatting each second once."""
+    global _second  # noqa: PLW0603 - a per-process cache
     second = int(created)
     cached = _second
     if second != cached[0]:
-        cached[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        cached[0] = second
-    text: str = cached[1]
-    return text + _MILLISECONDS[int((created - second) * 1000)]
+        cached = _second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return cached[1] + _MILLISECONDS[int((created - second) * 1000)]
 
 
 _LEVEL_NAMES: dict[str, str] = {}
@@ -152,8 +152,10 @@ def add_log_fields(record: logging.LogRecord, event: EventDict) -> EventDict:
     ``event`` is the lifecycle event's name, on lifecycle records only.
     """
     created = record.created
-    if int(created) == _second[0]:
-        event["timestamp"] = _second[1] + _MILLISECONDS[int(record.msecs)]
+    second = int(created)
+    cached = _second
+    if second == cached[0]:
+        event["timestamp"] = cached[1] + _MILLISECONDS[int((created - second) * 1000)]
     else:
         event["timestamp"] = rfc3339(created)
     try:
@@ -163,6 +165,17 @@ def add_log_fields(record: logging.LogRecord, event: EventDict) -> EventDict:
     event["logger"] = record.name
     msg = record.msg
     event["message"] = msg if type(msg) is str and not record.args else record_message(record)
+    name = record.__dict__.get(EVENT_ATTR)
+    if name is not None:
+        event["event"] = name
+    return event
+
+
+def add_event_name(record: logging.LogRecord, event: EventDict) -> EventDict:
+    """Add ``event`` on lifecycle records (:func:`add_log_fields` now does it too).
+
+    Kept for pipelines built with it before; harmless after ``add_log_fields``.
+    """
     name = record.__dict__.get(EVENT_ATTR)
     if name is not None:
         event["event"] = name
@@ -213,6 +226,13 @@ def _add_record_fields(record: logging.LogRecord, fields: dict[str, Any]) -> Non
         fields.update(structured)
 
 
+def _same(ours: Any, theirs: Any) -> bool:
+    try:
+        return bool(ours == theirs)
+    except Exception:  # noqa: BLE001 - a caller's __eq__ may raise or be ambiguous
+        return False
+
+
 def merge_caller_fields_with(redact: FieldsFilter | None) -> Processor:
     """Return the ``merge_caller_fields`` step, passing the fields through *redact*."""
 
@@ -238,7 +258,7 @@ def merge_caller_fields_with(redact: FieldsFilter | None) -> Processor:
         for key, value in fields.items():
             if key not in OWNED_KEYS:
                 event[key] = value
-            elif key not in event or event[key] != value:
+            elif key not in event or not _same(event[key], value):
                 if conflicts is None:
                     conflicts = event[CONFLICTS_KEY] = {}
                 conflicts[key] = value

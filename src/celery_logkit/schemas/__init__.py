@@ -26,7 +26,11 @@ class Schema(Protocol):
     name: str
 
     def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
-        """Return the object to serialise for *event* (which it may reuse)."""
+        """Return the object to serialise for *event* (which it may reuse).
+
+        Nested objects that only change with the process, thread or logger may be
+        shared between lines: copy before changing the result.
+        """
         ...
 
 
