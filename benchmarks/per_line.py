@@ -29,6 +29,7 @@ from typing import Any
 import celery
 import orjson
 import structlog
+from anchors import django_structlog_processors
 from celery import Celery
 from celery._state import get_current_task
 from celery.app.log import TaskFormatter
@@ -122,18 +123,7 @@ def structlog_stdlib() -> Loop:
     attach("bench.structlog_stdlib", handler, task_logger=False)
     logger = structlog.wrap_logger(
         logging.getLogger("bench.structlog_stdlib"),
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.stdlib.filter_by_level,
-            structlog.processors.TimeStamper(fmt="iso"),
-            structlog.stdlib.add_logger_name,
-            structlog.stdlib.add_log_level,
-            structlog.stdlib.PositionalArgumentsFormatter(),
-            structlog.processors.StackInfoRenderer(),
-            structlog.processors.format_exc_info,
-            structlog.processors.UnicodeDecoder(),
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
+        processors=django_structlog_processors(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )

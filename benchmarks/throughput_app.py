@@ -52,6 +52,7 @@ if SETUP == "celery":
 elif SETUP == "django_structlog":
     import django
     import structlog
+    from anchors import django_structlog_processors
     from celery.signals import setup_logging
     from django.conf import settings
     from django_structlog.celery.steps import DjangoStructLogInitStep
@@ -87,18 +88,7 @@ elif SETUP == "django_structlog":
             }
         )
         structlog.configure(
-            processors=[
-                structlog.contextvars.merge_contextvars,
-                structlog.stdlib.filter_by_level,
-                structlog.processors.TimeStamper(fmt="iso"),
-                structlog.stdlib.add_logger_name,
-                structlog.stdlib.add_log_level,
-                structlog.stdlib.PositionalArgumentsFormatter(),
-                structlog.processors.StackInfoRenderer(),
-                structlog.processors.format_exc_info,
-                structlog.processors.UnicodeDecoder(),
-                structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-            ],
+            processors=django_structlog_processors(),
             logger_factory=structlog.stdlib.LoggerFactory(),
             wrapper_class=structlog.stdlib.BoundLogger,
             cache_logger_on_first_use=True,
