@@ -1,0 +1,128 @@
+"""make_record builds what LogRecord.__init__ does, and the logger uses it only when safe."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import threading
+from typing import Any
+
+import pytest
+
+from celery_logkit import _record, get_logger
+
+pytestmark = pytest.mark.skipif(not _record.ENABLED, reason="not this Python's LogRecord")
+
+_CLOCK = {"created", "msecs", "relativeCreated"}
+
+
+def _differences(ours: logging.LogRecord, theirs: logging.LogRecord) -> list[str]:
+    if list(vars(ours)) != list(vars(theirs)):
+        return [f"order: {list(vars(ours))} != {list(vars(theirs))}"]
+    return [
+        f"{key}: {vars(ours)[key]!r} != {vars(theirs)[key]!r}"
+        for key in vars(theirs)
+        if key not in _CLOCK and vars(ours)[key] != vars(theirs)[key]
+    ]
+
+
+CASES: list[tuple[Any, ...]] = [
+    ("proj", logging.INFO, "/app/proj/tasks.py", 12, "charged %s", (1,), None, "charge", None),
+    ("proj", logging.INFO, "/app/proj/tasks.py", 12, "%(a)s", ({"a": 1},), None, "f", None),
+    ("proj", logging.INFO, "/app/proj/tasks.py", 12, "%s", ({},), None, "f", None),
+    ("proj", 25, "tasks", 1, "custom level", (), None, None, "Stack:\n  here"),
+    ("proj", 99, "/x/archive.tar.gz", 1, "unnamed level", None, None, "f", None),
+    ("proj", logging.ERROR, None, 0, "no path", (), None, None, None),
+    ("proj", logging.ERROR, b"/bytes/path.py", 0, "bytes path", (), None, None, None),
+    ("proj", logging.ERROR, "(unknown file)", 0, "x", (), (ValueError, ValueError(), None), "f"),
+]
+
+
+@pytest.mark.parametrize("args", CASES)
+def test_same_attributes_in_the_same_order_as_stdlib(args: tuple[Any, ...]) -> None:
+    assert _differences(_record.make_record(*args), logging.LogRecord(*args)) == []
+
+
+def test_the_clock_is_stdlibs() -> None:
+    before = logging.LogRecord(*CASES[0])
+    ours = _record.make_record(*CASES[0])
+    after = logging.LogRecord(*CASES[0])
+    assert before.created <= ours.created <= after.created
+    assert before.relativeCreated <= ours.relativeCreated <= after.relativeCreated
+    assert ours.msecs == int((ours.created - int(ours.created)) * 1000)
+    assert isinstance(ours.msecs, float)
+
+
+def test_a_renamed_thread_is_named_as_it_is_now() -> None:
+    seen: list[list[str]] = []
+
+    def run() -> None:
+        threading.current_thread().name = "charger-7"
+        seen.append(_differences(_record.make_record(*CASES[0]), logging.LogRecord(*CASES[0])))
+        seen.append([_record.make_record(*CASES[0]).threadName or ""])
+
+    thread = threading.Thread(target=run, name="before")
+    thread.start()
+    thread.join()
+    assert seen == [[], ["charger-7"]]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_records_its_own_pid() -> None:
+    _record.make_record(*CASES[0])  # the parent's pid is remembered first
+    context = multiprocessing.get_context("fork")
+    queue = context.SimpleQueue()
+
+    def child() -> None:
+        record = _record.make_record(*CASES[0])
+        queue.put((record.process, os.getpid(), record.processName))
+
+    process = context.Process(target=child, name="child-1")
+    process.start()
+    process.join(timeout=30)
+    pid, real, name = queue.get()
+    assert pid == real == process.pid
+    assert name == "child-1"
+
+
+def test_an_asyncio_task_is_named_as_stdlib_names_it() -> None:
+    async def main() -> list[str]:
+        return _differences(_record.make_record(*CASES[0]), logging.LogRecord(*CASES[0]))
+
+    async def named() -> list[str]:
+        return await asyncio.create_task(main(), name="charging")
+
+    assert asyncio.run(named()) == []
+
+
+def test_the_module_switches_follow_stdlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    for switch in ("logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, switch, False)
+    assert _differences(_record.make_record(*CASES[0]), logging.LogRecord(*CASES[0])) == []
+
+
+class TestStructuredMakeRecord:
+    def test_extra_is_set_and_clashes_raise_as_stdlib(self) -> None:
+        logger = get_logger("proj.record.extra")
+        record = logger.makeRecord(*CASES[0][:8], extra={"amount": 1})
+        assert record.amount == 1  # type: ignore[attr-defined]
+        assert list(vars(record))[-1] == "amount"
+        for key in ("message", "asctime", "lineno"):
+            with pytest.raises(KeyError, match="Attempt to overwrite"):
+                logger.makeRecord(*CASES[0][:8], extra={key: 1})
+            with pytest.raises(KeyError, match="Attempt to overwrite"):
+                logging.Logger("stdlib").makeRecord(*CASES[0][:8], extra={key: 1})
+
+    def test_a_custom_record_factory_is_used(self) -> None:
+        class AppRecord(logging.LogRecord):
+            pass
+
+        previous = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(AppRecord)
+        try:
+            record = get_logger("proj.record.factory").makeRecord(*CASES[0][:8])
+        finally:
+            logging.setLogRecordFactory(previous)
+        assert type(record) is AppRecord
