@@ -154,8 +154,8 @@ def logkit(schema: str, style: str, *, line_handler: bool = False) -> Callable[[
         if style == "plain stdlib logger":
             logger: Any = attach(name, handler, task_logger=False)
         else:
+            logger = get_task_logger(name)  # made first, as in a tasks module
             attach(name, handler)
-            logger = get_task_logger(name)
         if style == "positional args":
             return lambda i: logger.info("charged card %s", i)
         if style == "keyword fields":

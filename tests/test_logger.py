@@ -205,3 +205,23 @@ def test_a_logger_class_with_its_own_find_caller_keeps_it() -> None:
         del logging.Logger.manager.loggerDict["proj.located"]
     assert (records[0].funcName, records[0].lineno) == ("custom_fn", 42)
     assert records[0].__dict__[STRUCTURED_FIELDS_ATTR] == {"amount": 1}
+
+
+def test_a_new_logger_is_made_structured_and_the_registry_is_left_as_it_was() -> None:
+    manager = logging.Logger.manager
+    logger = get_task_logger("proj.tasks.made_structured")
+    assert type(logger) is StructuredLogger
+    assert manager.loggerClass is None
+    assert type(logging.getLogger("proj.tasks.made_plain")) is logging.Logger
+    with pytest.raises(RuntimeError):
+        get_task_logger("celery.task")
+    assert manager.loggerClass is None
+
+
+def test_a_new_logger_takes_its_place_in_the_hierarchy() -> None:
+    child = logging.getLogger("proj.placeholder.child")
+    logger = get_logger("proj.placeholder")
+    assert child.parent is logger
+    assert logger.parent is logging.root
+    assert get_logger(None) is logging.root
+    assert get_logger("root") is logging.root

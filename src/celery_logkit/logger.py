@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from celery.utils.log import get_task_logger as _celery_get_task_logger
@@ -284,17 +284,46 @@ def _structured(logger: logging.Logger) -> StructuredLogger:
 
     ``logging.getLogger(name)`` must keep returning the same object, so instead of
     creating a second logger the existing one is specialised in place: its class
-    becomes a subclass of both its own class and :class:`StructuredLogger`.
+    becomes a subclass of both its own class and :class:`StructuredLogger`.  Its
+    attributes move to a fresh dict, which the interpreter reads faster than the
+    layout of the class it was made with.
     """
     cls = type(logger)
     if not issubclass(cls, StructuredLogger):
-        try:
-            structured = _structured_classes[cls]
-        except KeyError:
-            structured = _structured_classes.setdefault(cls, _structured_class(cls))
-        logger.__class__ = structured
+        logger.__class__ = _structured_class_of(cls)
+        logger.__dict__ = dict(logger.__dict__)
     assert isinstance(logger, StructuredLogger)
     return logger
+
+
+def _structured_class_of(cls: type[logging.Logger]) -> type[logging.Logger]:
+    try:
+        return _structured_classes[cls]
+    except KeyError:
+        return _structured_classes.setdefault(cls, _structured_class(cls))
+
+
+_registry_lock: Any = getattr(logging, "_lock", None)
+"""The lock ``logging.getLogger`` takes while it creates a logger."""
+
+
+def _created_structured(name: str, get: Callable[[str], logging.Logger]) -> logging.Logger:
+    """Return ``get(name)``, a logger created structured if it did not exist yet.
+
+    A logger made as a :class:`StructuredLogger` (of the registry's logger class) is
+    cheaper to log through than one whose class is changed afterwards.  The
+    registry's lock is held meanwhile, so no other thread's new logger gets the class.
+    """
+    manager = logging.Logger.manager
+    if _registry_lock is None or isinstance(manager.loggerDict.get(name), logging.Logger):
+        return get(name)
+    with _registry_lock:
+        previous = manager.loggerClass
+        manager.loggerClass = _structured_class_of(previous or logging.getLoggerClass())
+        try:
+            return get(name)
+        finally:
+            manager.loggerClass = previous
 
 
 def get_task_logger(name: str) -> StructuredLogger:
@@ -303,9 +332,11 @@ def get_task_logger(name: str) -> StructuredLogger:
     It is a child of ``celery.task``, so celery's ``-l`` level applies; the names
     ``celery`` and ``celery.task`` are reserved (``RuntimeError``).
     """
-    return _structured(_celery_get_task_logger(name))
+    return _structured(_created_structured(name, _celery_get_task_logger))
 
 
 def get_logger(name: str | None = None) -> StructuredLogger:
     """Return the logger *name* (the root logger for ``None``) with structured methods."""
-    return _structured(logging.getLogger(name))
+    if name is None or name == logging.root.name:
+        return _structured(logging.getLogger(name))
+    return _structured(_created_structured(name, logging.getLogger))
