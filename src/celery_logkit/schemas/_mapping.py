@@ -7,18 +7,16 @@ from typing import Any
 from celery_logkit.processors import CONFLICTS_KEY, EventDict
 
 __all__ = [
-    "BASE_KEYS",
+    "CACHED",
     "CELERY_KEYS",
     "LIFECYCLE_KEYS",
-    "caller_fields",
+    "Placement",
     "milliseconds_to_ns",
-    "place_task_and_fields",
 ]
 
-BASE_KEYS = frozenset(
-    {"timestamp", "level", "logger", "message", "event", "error", "stack_info"}
-    | {"trace_id", "span_id", "task_id", "task_name", CONFLICTS_KEY}
-)
+CACHED = 1024
+"""How many objects a schema keeps for reuse, per kind (loggers, threads, field names)."""
+
 CELERY_KEYS = ("retries", "root_id", "parent_id", "group_id", "queue", "worker")
 """The task context beyond ``task_id``/``task_name``: namespaced under ``celery``."""
 
@@ -45,16 +43,16 @@ LIFECYCLE_KEYS = frozenset(
 )
 """Fields the lifecycle records add: namespaced under ``celery`` on lifecycle records."""
 
-
-_NOT_CALLER = BASE_KEYS | set(CELERY_KEYS)
-
-
-def caller_fields(event: EventDict) -> dict[str, Any]:
-    """Return the event's fields that are neither the line's own nor the task's."""
-    keys = event.keys() - _NOT_CALLER
-    if not keys:
-        return {}
-    return {k: v for k, v in event.items() if k in keys}
+_OWN, _TOP, _CELERY = 0, 1, 2
+_ROLES: dict[str, int] = {
+    **dict.fromkeys(("timestamp", "level", "logger", "message", "event"), _OWN),
+    **dict.fromkeys(("error", "stack_info", "trace_id", "span_id", CONFLICTS_KEY), _OWN),
+    "task_id": _TOP,
+    "task_name": _TOP,
+    **dict.fromkeys(CELERY_KEYS, _CELERY),
+}
+"""Each known key's place: the schema's own (mapped by it), top-level, or ``celery``."""
+_LIFECYCLE_ROLES = {**_ROLES, "duration_ms": _OWN, **dict.fromkeys(LIFECYCLE_KEYS, _CELERY)}
 
 
 def milliseconds_to_ns(value: Any) -> int | None:
@@ -64,52 +62,61 @@ def milliseconds_to_ns(value: Any) -> int | None:
     return None
 
 
-def _celery_object(event: EventDict, caller: dict[str, Any]) -> dict[str, Any]:
-    """Return the task context beyond its ids, with a lifecycle record's own fields."""
-    celery: dict[str, Any] = {}
-    for key in CELERY_KEYS:
-        if key in event:
-            celery[key] = event[key]
-    if caller and "event" in event:
-        for key in LIFECYCLE_KEYS & caller.keys():
-            celery[key] = caller.pop(key)
-    return celery
-
-
-def place_task_and_fields(
-    out: dict[str, Any],
-    event: EventDict,
-    caller: dict[str, Any],
-    *,
-    reserved: frozenset[str],
-    error: Any = None,
-) -> dict[str, Any]:
-    """Finish a backend's line: task ids, ``celery``, *error*, then the caller's fields.
+class Placement:
+    """Where a backend puts the task context and the caller's fields.
 
     ``task_id``/``task_name`` stay top-level; ``celery`` gets the rest of the task
-    context and, on lifecycle records, the lifecycle's own fields; a caller field whose
-    first dotted part is *reserved* goes to ``extra`` with the fields the line owned.
+    context and, on lifecycle records (those with an ``event``), the lifecycle's own
+    fields; a caller field whose name, or its first dotted part, is in *reserved*
+    goes to ``extra`` with the fields the line owned.
     """
-    if "task_id" in event:
-        out["task_id"] = event["task_id"]
-    if "task_name" in event:
-        out["task_name"] = event["task_name"]
-    celery = _celery_object(event, caller)
-    if celery:
-        out["celery"] = celery
-    if error is not None:
-        out["error"] = error
-    if "stack_info" in event:
-        out["stack_info"] = event["stack_info"]
-    owned = event.get(CONFLICTS_KEY)
-    extra = dict(owned) if owned else None
-    for key, value in caller.items():
-        if key in reserved or ("." in key and key.split(".", 1)[0] in reserved):
-            if extra is None:
-                extra = {}
-            extra[key] = value
-        else:
-            out[key] = value
-    if extra:
-        out[CONFLICTS_KEY] = extra
-    return out
+
+    def __init__(self, reserved: frozenset[str]) -> None:
+        self.reserved = reserved
+        self._verdicts: dict[str, bool] = {}
+
+    def is_reserved(self, key: str) -> bool:
+        """Whether the caller's field *key* goes to ``extra`` (remembered per name)."""
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            reserved = self.reserved
+            verdict = key in reserved or ("." in key and key.split(".", 1)[0] in reserved)
+            if len(self._verdicts) < CACHED:
+                self._verdicts[key] = verdict
+        return verdict
+
+    def place(self, out: dict[str, Any], event: EventDict, *, error: Any = None) -> dict[str, Any]:
+        """Finish a backend's line: task ids, ``celery``, the caller's fields, *error*.
+
+        One pass over *event*, in its order; the line's own keys are the schema's.
+        """
+        roles = _ROLES if "event" not in event else _LIFECYCLE_ROLES
+        verdicts = self._verdicts
+        celery: dict[str, Any] | None = None
+        extra: dict[str, Any] | None = None
+        for key, value in event.items():
+            role = roles.get(key)
+            if role is None:
+                reserved = verdicts.get(key)
+                if not (self.is_reserved(key) if reserved is None else reserved):
+                    out[key] = value
+                elif extra is None:
+                    extra = {key: value}
+                else:
+                    extra[key] = value
+            elif role == _TOP:
+                out[key] = value
+            elif role == _CELERY:
+                if celery is None:
+                    celery = out["celery"] = {}
+                celery[key] = value
+        if error is not None:
+            out["error"] = error
+        if "stack_info" in event:
+            out["stack_info"] = event["stack_info"]
+        owned = event.get(CONFLICTS_KEY)
+        if owned:
+            extra = {**owned, **extra} if extra else dict(owned)
+        if extra:
+            out[CONFLICTS_KEY] = extra
+        return out

@@ -21,7 +21,7 @@ from celery_logkit.identity import ServiceIdentity
 from celery_logkit.processors import CONFLICTS_KEY, EventDict
 from celery_logkit.tracing import ddtrace_ids
 
-from ._mapping import caller_fields, milliseconds_to_ns, place_task_and_fields
+from ._mapping import CACHED, Placement, milliseconds_to_ns
 
 __all__ = ["RESERVED", "DatadogSchema", "dd_ids"]
 
@@ -36,8 +36,6 @@ RESERVED = frozenset(
 """Names Datadog gives a meaning (reserved and standard attributes), and this schema's."""
 
 _LOW_64 = (1 << 64) - 1
-_CACHED = 1024
-"""How many loggers' objects are kept for reuse."""
 _ERROR_NAMES = {"type": "kind", "message": "message", "stack_trace": "stack"}
 
 
@@ -57,6 +55,7 @@ class DatadogSchema:
         self._tags = {k: v for k, v in tags.items() if v}
         self._missing_tags = tuple((k, f"dd.{k}") for k in tags if k not in self._tags)
         self._loggers: dict[tuple[str, str | None], dict[str, Any]] = {}
+        self._placement = Placement(RESERVED)
 
     def _ddtrace_tags(self, record: logging.LogRecord) -> dict[str, Any]:
         """Return the tags logkit has no value for, from ddtrace's log injection."""
@@ -80,14 +79,13 @@ class DatadogSchema:
         logger = self._loggers.get(key)
         if logger is None:
             logger = {"name": key[0], "thread_name": key[1]}
-            if len(self._loggers) < _CACHED:
+            if len(self._loggers) < CACHED:
                 self._loggers[key] = logger
         out["logger"] = logger
-        caller = caller_fields(event)
         action = event.get("event")
         if action is not None:
             out["evt"] = {"name": action}
-            duration = milliseconds_to_ns(caller.pop("duration_ms", None))
+            duration = milliseconds_to_ns(event.get("duration_ms"))
             if duration is not None:
                 out["duration"] = duration
         injected = ddtrace_ids(record) if "dd.trace_id" in values else None
@@ -98,4 +96,4 @@ class DatadogSchema:
         error = event.get("error")
         if error is not None:
             error = {_ERROR_NAMES.get(k, k): v for k, v in error.items()}
-        return place_task_and_fields(out, event, caller, reserved=RESERVED, error=error)
+        return self._placement.place(out, event, error=error)

@@ -17,7 +17,7 @@ from typing import Any
 from celery_logkit.identity import ServiceIdentity
 from celery_logkit.processors import CONFLICTS_KEY, EventDict
 
-from ._mapping import caller_fields, milliseconds_to_ns, place_task_and_fields
+from ._mapping import CACHED, Placement, milliseconds_to_ns
 
 __all__ = ["ECS_ROOTS", "ECS_VERSION", "EcsSchema"]
 
@@ -36,9 +36,6 @@ ECS_ROOTS = frozenset(
     }
 )  # fmt: skip
 """The top-level names ECS defines (field sets and base fields)."""
-
-_CACHED = 1024
-"""How many loggers' and threads' objects are kept for reuse."""
 
 _RESERVED = ECS_ROOTS | {"celery", "task_id", "task_name", CONFLICTS_KEY, "stack_info"}
 
@@ -60,8 +57,26 @@ class EcsSchema:
         self._hostname = socket.gethostname()
         self._host = {"hostname": self._hostname}
         self._event = {"dataset": self._dataset}
-        self._log: dict[str, dict[str, Any]] = {}
-        self._process: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._placement = Placement(_RESERVED)
+        self._fixed: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def _fixed_fields(self, logger: str, record: logging.LogRecord) -> dict[str, Any]:
+        """Return the fields that only change with the logger, process or thread."""
+        key = (logger, record.process, record.processName, record.thread, record.threadName)
+        fixed = self._fixed.get(key)
+        if fixed is None:
+            fixed = {"ecs.version": ECS_VERSION, "log": {"logger": logger}, "event": self._event}
+            if self._service:
+                fixed["service"] = self._service
+            fixed["process"] = {
+                "pid": record.process,
+                "name": record.processName,
+                "thread": {"id": record.thread, "name": record.threadName},
+            }
+            fixed["host"] = self._host
+            if len(self._fixed) < CACHED:
+                self._fixed[key] = fixed
+        return fixed
 
     def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
         """Return the ECS object for *event*.
@@ -69,46 +84,20 @@ class EcsSchema:
         The objects that only change with the process, thread or logger are made once
         and shared between lines (the size cap copies before it cuts).
         """
-        logger = event["logger"]
-        log = self._log.get(logger)
-        if log is None:
-            log = {"logger": logger}
-            if len(self._log) < _CACHED:
-                self._log[logger] = log
         out: dict[str, Any] = {
             "@timestamp": event["timestamp"],
             "log.level": event["level"],
             "message": event["message"],
-            "ecs.version": ECS_VERSION,
-            "log": log,
         }
-        caller = caller_fields(event)
+        out.update(self._fixed_fields(event["logger"], record))
         action = event.get("event")
-        if action is None:
-            out["event"] = self._event
-        else:
+        if action is not None:
             ecs_event: dict[str, Any] = {"dataset": self._dataset, "action": action}
-            duration = milliseconds_to_ns(caller.pop("duration_ms", None))
+            duration = milliseconds_to_ns(event.get("duration_ms"))
             if duration is not None:
                 ecs_event["duration"] = duration
             out["event"] = ecs_event
-        if self._service:
-            out["service"] = self._service
-        key = (record.process, record.processName, record.thread, record.threadName)
-        process = self._process.get(key)
-        if process is None:
-            process = {
-                "pid": record.process,
-                "name": record.processName,
-                "thread": {"id": record.thread, "name": record.threadName},
-            }
-            if len(self._process) < _CACHED:
-                self._process[key] = process
-        out["process"] = process
-        out["host"] = self._host
         if "trace_id" in event:
             out["trace"] = {"id": event["trace_id"]}
             out["span"] = {"id": event["span_id"]}
-        return place_task_and_fields(
-            out, event, caller, reserved=_RESERVED, error=event.get("error")
-        )
+        return self._placement.place(out, event, error=event.get("error"))
