@@ -9,7 +9,10 @@ starts ``celery -A throughput_app worker`` (see ``throughput_app.py``) on that q
 Every task logs one line, ``"charged card"`` with an ``amount`` field, and counts itself
 with a Redis ``INCR``: the task counting 1 records its start time, the one counting N
 its end time, so the rate ``(N - 1) / (end - start)`` excludes the worker's start-up and
-shut-down and the bookkeeping is the same in every set-up.  The worker is then stopped
+shut-down and the bookkeeping is the same in every set-up.  The worker's CPU time (user +
+system, its prefork children included, read from ``/proc``) between the first task's
+start and the last one's end gives CPU µs per task: on a shared machine it varies less
+than the rate, which also waits on Redis.  The worker is then stopped
 (killed after a timeout).  Its stdout and stderr go to a file in a temporary directory:
 the table gives its lines per task (start-up lines included) and, for the JSON set-ups,
 any line that is not a JSON object is counted below the table.
@@ -74,6 +77,7 @@ BASELINE = 1
 @dataclass
 class Result:
     rate: float
+    cpu_us: float
     lines: int
     not_json: int
     not_json_sample: str
@@ -107,6 +111,25 @@ def stop(worker: subprocess.Popen[bytes]) -> None:
     # prefork children left behind by a killed parent share its process group
     with contextlib.suppress(ProcessLookupError):
         os.killpg(worker.pid, signal.SIGKILL)
+
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the processes of group *pgid* (Linux)."""
+    ticks = 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return float("nan")
+    for name in entries:
+        if not name.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def count_lines(log: Path, check_json: bool) -> tuple[int, int, str]:
@@ -166,12 +189,19 @@ def run_one(
             command, cwd=HERE, env=env, stdout=out, stderr=out,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
+    cpu_start = cpu_end = float("nan")
     try:
         deadline = time.monotonic() + timeout
+        while client.get(f"{queue}:start") is None:
+            if worker.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.002)
+        cpu_start = group_cpu(worker.pid)  # the worker's start-up excluded
         while client.get(f"{queue}:end") is None:
             if worker.poll() is not None or time.monotonic() > deadline:
                 break
-            time.sleep(0.05)
+            time.sleep(0.02)
+        cpu_end = group_cpu(worker.pid)
     finally:
         stop(worker)
     start, end = client.get(f"{queue}:start"), client.get(f"{queue}:end")
@@ -190,7 +220,7 @@ def run_one(
         f"{queue}:start",
         f"{queue}:end",
     )
-    return Result(rate, lines, not_json, sample)
+    return Result(rate, (cpu_end - cpu_start) / (tasks - 1) * 1e6, lines, not_json, sample)
 
 
 def cleanup(client: redis.Redis, prefix: str) -> None:
@@ -202,16 +232,25 @@ def cleanup(client: redis.Redis, prefix: str) -> None:
 
 def table(pool_label: str, results: list[list[Result]], tasks: int) -> None:
     print(f"\n### {pool_label}\n")
-    print("| set-up | tasks/s | \N{MULTIPLICATION SIGN} celery -l INFO | lines/task |")
-    print("|---|---|---|---|")
+    times = "\N{MULTIPLICATION SIGN}"
+    print(
+        f"| set-up | tasks/s | {times} celery -l INFO | worker CPU µs/task "
+        f"| {times} celery -l INFO, by CPU | lines/task |"
+    )
+    print("|---|---|---|---|---|---|")
     medians = [statistics.median(r.rate for r in runs) for runs in results]
-    for setup, runs, median in zip(SETUPS, results, medians, strict=True):
+    cpus = [statistics.median(r.cpu_us for r in runs) for runs in results]
+    for setup, runs, median, cpu in zip(SETUPS, results, medians, cpus, strict=True):
         lines = statistics.median(r.lines for r in runs) / tasks
         ratio = median / medians[BASELINE]
-        print(f"| {setup.label} | {median:,.0f} | {ratio:.2f} | {lines:.2f} |")
-    print("\nEach round's tasks/s, in set-up order:")
+        print(
+            f"| {setup.label} | {median:,.0f} | {ratio:.2f} | {cpu:,.0f} "
+            f"| {cpus[BASELINE] / cpu:.2f} | {lines:.2f} |"
+        )
+    print("\nEach round's tasks/s (worker CPU µs per task), in set-up order:")
     for index in range(len(results[0])):
-        print(f"- round {index + 1}: " + ", ".join(f"{runs[index].rate:,.0f}" for runs in results))
+        cells = (f"{runs[index].rate:,.0f} ({runs[index].cpu_us:,.0f} µs)" for runs in results)
+        print(f"- round {index + 1}: " + ", ".join(cells))
     for setup, runs in zip(SETUPS, results, strict=True):
         if not setup.json_lines:
             continue

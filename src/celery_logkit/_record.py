@@ -20,7 +20,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ENABLED", "make_record"]
+__all__ = ["ENABLED", "RESERVED_KEYS", "make_record"]
 
 _KNOWN_VERSIONS = {(3, 11), (3, 12), (3, 13)}
 _NANOSECONDS = sys.version_info >= (3, 13)
@@ -33,6 +33,8 @@ _files: dict[str, tuple[str, str]] = {}
 _new = object.__new__
 _TEMPLATE: dict[str, Any] = dict.fromkeys(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
 """A record's attributes in ``__init__``'s order: each record's are a copy of it."""
+RESERVED_KEYS = frozenset(_TEMPLATE) | {"message", "asctime"}
+"""What ``extra=`` may not set (``Logger.makeRecord`` raises ``KeyError``)."""
 _pid = 0
 
 

@@ -27,7 +27,6 @@ _ExcInfo = Any
 
 _INTERNAL_FILES: dict[str, bool] = {}
 _FAST_RECORDS = _record.ENABLED
-_RESERVED_EXTRA = ("message", "asctime")
 
 
 def _is_internal(filename: str) -> bool:
@@ -96,10 +95,10 @@ class StructuredLogger(logging.Logger):
         record = _record.make_record(name, level, fn, lno, msg, args, exc_info, func, sinfo)
         if extra is not None:
             values = record.__dict__
-            for key in extra:
-                if key in _RESERVED_EXTRA or key in values:
-                    raise KeyError(f"Attempt to overwrite {key!r} in LogRecord")
-                values[key] = extra[key]
+            if not _record.RESERVED_KEYS.isdisjoint(extra):
+                key = next(k for k in extra if k in _record.RESERVED_KEYS)
+                raise KeyError(f"Attempt to overwrite {key!r} in LogRecord")
+            values.update(extra)
         return record
 
     def handle(self, record: logging.LogRecord) -> None:
