@@ -41,7 +41,7 @@ from .tracing import traceparent_ids
 __all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle"]
 
 LOGGER_NAME = "celery_logkit.lifecycle"
-logger = logging.getLogger(LOGGER_NAME)
+logger = get_logger(LOGGER_NAME)
 
 _REMEMBERED = 4096
 """Tasks the worker's main process remembers (received, not yet known to be over)."""
@@ -130,7 +130,6 @@ class TaskLifecycle:
     """The receivers of celery's task signals that log the lifecycle events."""
 
     def __init__(self, options: Callable[[], Options]) -> None:
-        get_logger(LOGGER_NAME)  # the structured logger's leaner record path
         self.options = options
         self._received = _Bounded(_REMEMBERED)
         self._logged = _Bounded(_REMEMBERED)
@@ -157,7 +156,7 @@ class TaskLifecycle:
             extra[STRUCTURED_FIELDS_ATTR] = {k: v for k, v in fields.items() if v is not None}
         if error is not None:
             extra[ERROR_ATTR] = error
-        logger.log(level, msg, *args, extra=extra)
+        logger._log(level, msg, args, extra=extra)  # what log() runs, once enabled
 
     def _task(self, task_id: str | None, task: Any, request: Any = None) -> dict[str, Any]:
         """Return *task_id*'s context: the running task's, else what the worker saw."""
