@@ -170,6 +170,12 @@ class JsonFormatter(PipelineFormatter):
     _bytes_path = True
     """False for a subclass that changes the text path: it then runs as written."""
 
+    def format(self, record: logging.LogRecord) -> str:
+        """Return *record* as one JSON line: :meth:`format_bytes`, decoded."""
+        if not self._bytes_path:
+            return super().format(record)
+        return self.format_bytes(record).decode("utf-8")
+
     def format_bytes(self, record: logging.LogRecord) -> bytes:
         """Return *record* as one UTF-8 JSON line, skipping the text round trip."""
         if not self._bytes_path:
