@@ -59,6 +59,15 @@ def test_extra_and_context_order(captured: Captured) -> None:
     assert list(record) == ["timestamp", "level", "logger", "message", "request_id", "z", "a"]
 
 
+def test_fields_are_found_when_a_filter_reordered_the_record() -> None:
+    record = logging.LogRecord("proj.reordered", logging.INFO, __file__, 1, "m", (), None)
+    record.__dict__.update({"amount": 1, "order_id": 7})
+    record.__dict__["msg"] = record.__dict__.pop("msg")  # now after the extra keys
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["amount"], line["order_id"], line["message"]) == (1, 7, "m")
+    assert "msg" not in line
+
+
 def test_owned_names_are_never_replaced(captured: Captured) -> None:
     logger = logging.getLogger("proj.conflicts")
     bind_contextvars(level="bound")

@@ -213,12 +213,12 @@ def _add_record_fields(record: logging.LogRecord, fields: dict[str, Any]) -> Non
     from_structlog = structlog_event(record) if record.msg.__class__ is dict else None
     if from_structlog is not None:
         skip = skip | STRUCTLOG_ATTRS
-    added = list(islice(values, _INIT_COUNT, None))
-    if not _INIT_ATTRS.isdisjoint(added):
-        added = list(values)
-    for key in added:
+    for key, value in islice(values.items(), _INIT_COUNT, None):
         if key not in skip:
-            fields[key] = values[key]
+            fields[key] = value
+        elif key in _INIT_ATTRS:
+            fields.update((k, v) for k, v in values.items() if k not in skip)
+            break
     if from_structlog:
         fields.update((k, v) for k, v in from_structlog.items() if k not in _STRUCTLOG_DROPPED)
     structured = values.get(STRUCTURED_FIELDS_ATTR)
