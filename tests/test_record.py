@@ -126,3 +126,15 @@ class TestStructuredMakeRecord:
         finally:
             logging.setLogRecordFactory(previous)
         assert type(record) is AppRecord
+
+    def test_a_wrapped_make_record_is_used(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        stdlib = logging.Logger.makeRecord
+
+        def injecting(self: logging.Logger, *args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = stdlib(self, *args, **kwargs)
+            record.__dict__["dd.trace_id"] = "123"
+            return record
+
+        monkeypatch.setattr(logging.Logger, "makeRecord", injecting)
+        record = get_logger("proj.record.wrapped").makeRecord(*CASES[0][:8])
+        assert record.__dict__["dd.trace_id"] == "123"

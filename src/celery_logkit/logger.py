@@ -27,6 +27,7 @@ _ExcInfo = Any
 
 _INTERNAL_FILES: dict[str, bool] = {}
 _FAST_RECORDS = _record.ENABLED
+_STDLIB_MAKE_RECORD = logging.Logger.makeRecord
 
 
 def _is_internal(filename: str) -> bool:
@@ -89,8 +90,16 @@ class StructuredLogger(logging.Logger):
         extra: Mapping[str, object] | None = None,
         sinfo: str | None = None,
     ) -> logging.LogRecord:
-        """Return the record, as stdlib's; built for less while the factory is stdlib's."""
-        if not _FAST_RECORDS or logging.getLogRecordFactory() is not logging.LogRecord:
+        """Return the record, as stdlib's; built for less while nothing replaced stdlib's.
+
+        A record factory of the app's, or a wrapper around ``Logger.makeRecord`` (ddtrace's
+        log injection), is used as it would be without this class.
+        """
+        if (
+            not _FAST_RECORDS
+            or logging.getLogRecordFactory() is not logging.LogRecord
+            or logging.Logger.makeRecord is not _STDLIB_MAKE_RECORD
+        ):
             return super().makeRecord(name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
         record = _record.make_record(name, level, fn, lno, msg, args, exc_info, func, sinfo)
         if extra is not None:
