@@ -58,3 +58,23 @@ def test_a_json_formatter_subclass_that_changes_format_is_used_as_written(tmp_pa
         handler.setFormatter(Tagged())
         handler.handle(logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None))
     assert json.loads((tmp_path / "out").read_text())["tag"] == "mine"
+
+
+def test_a_json_formatter_subclass_that_changes_format_bytes_is_used_as_written(
+    tmp_path: Path,
+) -> None:
+    from celery_logkit import JsonFormatter
+
+    class Prefixed(JsonFormatter):
+        def format_bytes(self, record: logging.LogRecord) -> bytes:
+            return b"app " + self.format(record).encode()
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+    assert json.loads(Prefixed().format(record))["message"] == "m"
+    with (tmp_path / "out").open("w") as stream:
+        handler = LineHandler(stream)
+        handler.setFormatter(Prefixed())
+        handler.handle(record)
+    text = (tmp_path / "out").read_text()
+    assert text.startswith("app ")
+    assert json.loads(text.removeprefix("app "))["message"] == "m"

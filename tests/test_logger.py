@@ -225,3 +225,16 @@ def test_a_new_logger_takes_its_place_in_the_hierarchy() -> None:
     assert logger.parent is logging.root
     assert get_logger(None) is logging.root
     assert get_logger("root") is logging.root
+
+
+def test_an_app_logger_class_already_structured_is_kept_as_it_is() -> None:
+    class AppLogger(StructuredLogger):
+        pass
+
+    manager = logging.Logger.manager
+    manager.setLoggerClass(AppLogger)
+    try:
+        logger = get_task_logger("proj.tasks.app_structured")
+    finally:
+        manager.loggerClass = None
+    assert type(logger) is AppLogger

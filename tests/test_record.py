@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing
 import os
@@ -130,11 +131,26 @@ class TestStructuredMakeRecord:
     def test_a_wrapped_make_record_is_used(self, monkeypatch: pytest.MonkeyPatch) -> None:
         stdlib = logging.Logger.makeRecord
 
+        @functools.wraps(stdlib)  # named as stdlib's, as careful wrappers are
         def injecting(self: logging.Logger, *args: Any, **kwargs: Any) -> logging.LogRecord:
             record = stdlib(self, *args, **kwargs)
             record.__dict__["dd.trace_id"] = "123"
             return record
 
+        logger = get_logger("proj.record.wrapped")
+        assert "dd.trace_id" not in vars(logger.makeRecord(*CASES[0][:8]))
         monkeypatch.setattr(logging.Logger, "makeRecord", injecting)
-        record = get_logger("proj.record.wrapped").makeRecord(*CASES[0][:8])
-        assert record.__dict__["dd.trace_id"] == "123"
+        assert vars(logger.makeRecord(*CASES[0][:8]))["dd.trace_id"] == "123"
+        monkeypatch.undo()
+        assert "dd.trace_id" not in vars(logger.makeRecord(*CASES[0][:8]))
+
+    def test_a_patched_record_init_is_used(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        stdlib = logging.LogRecord.__init__
+
+        def with_request_id(record: logging.LogRecord, *args: Any, **kwargs: Any) -> None:
+            stdlib(record, *args, **kwargs)
+            record.request_id = "r1"  # type: ignore[attr-defined]
+
+        monkeypatch.setattr(logging.LogRecord, "__init__", with_request_id)
+        record = get_logger("proj.record.patched").makeRecord(*CASES[0][:8])
+        assert record.request_id == "r1"  # type: ignore[attr-defined]

@@ -18,9 +18,10 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from types import FunctionType
 from typing import Any
 
-__all__ = ["ENABLED", "RESERVED_KEYS", "make_record"]
+__all__ = ["ENABLED", "RESERVED_KEYS", "make_record", "stdlib_records"]
 
 _KNOWN_VERSIONS = {(3, 11), (3, 12), (3, 13)}
 _NANOSECONDS = sys.version_info >= (3, 13)
@@ -139,6 +140,35 @@ def make_record(  # noqa: PLR0912, PLR0915 - one flat function: it runs for ever
     return record
 
 
+def _logging_own(function: object, name: str) -> bool:
+    code = getattr(function, "__code__", None)
+    return (
+        type(function) is FunctionType
+        and code is not None
+        and code.co_filename == logging.__file__
+        and code.co_name == name
+    )
+
+
+_verdict: tuple[object, object, bool] = (None, None, False)
+
+
+def stdlib_records() -> bool:
+    """Whether ``LogRecord.__init__`` and ``Logger.makeRecord`` are :mod:`logging`'s own.
+
+    A tool that wraps or replaces either (ddtrace wraps ``makeRecord`` to add its trace
+    ids), before or after this module was imported, must see every record: then
+    :func:`make_record` is not used.  The answer is remembered per pair of functions.
+    """
+    global _verdict  # noqa: PLW0603 - a per-process cache, replaced whole
+    make, init = logging.Logger.makeRecord, logging.LogRecord.__init__
+    cached = _verdict
+    if make is not cached[0] or init is not cached[1]:
+        own = _logging_own(make, "makeRecord") and _logging_own(init, "__init__")
+        cached = _verdict = (make, init, own)
+    return cached[2]
+
+
 _CLOCK = frozenset({"created", "msecs", "relativeCreated"})
 
 
@@ -156,4 +186,5 @@ def _same_as_stdlib() -> bool:
 
 
 ENABLED = sys.version_info[:2] in _KNOWN_VERSIONS and _same_as_stdlib()
-"""Whether :func:`make_record` may stand in for ``LogRecord`` on this Python."""
+"""Whether :func:`make_record` may stand in for ``LogRecord`` on this Python (on another,
+such as 3.14, records are stdlib's, as without this module)."""

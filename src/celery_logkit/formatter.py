@@ -164,11 +164,11 @@ class JsonFormatter(PipelineFormatter):
         super().__init_subclass__(**kwargs)
         cls._bytes_path = all(
             getattr(cls, name) is getattr(JsonFormatter, name)
-            for name in ("format", "render", "event", "serialise")
+            for name in ("format", "format_bytes", "render", "event", "serialise")
         )
 
     _bytes_path = True
-    """False for a subclass that changes the text path: it then runs as written."""
+    """False for a subclass that changes a step of the line's path: it then runs as written."""
 
     def format(self, record: logging.LogRecord) -> str:
         """Return *record* as one JSON line: :meth:`format_bytes`, decoded."""

@@ -27,7 +27,6 @@ _ExcInfo = Any
 
 _INTERNAL_FILES: dict[str, bool] = {}
 _FAST_RECORDS = _record.ENABLED
-_STDLIB_MAKE_RECORD = logging.Logger.makeRecord
 
 
 def _is_internal(filename: str) -> bool:
@@ -93,12 +92,12 @@ class StructuredLogger(logging.Logger):
         """Return the record, as stdlib's; built for less while nothing replaced stdlib's.
 
         A record factory of the app's, or a wrapper around ``Logger.makeRecord`` (ddtrace's
-        log injection), is used as it would be without this class.
+        log injection) or ``LogRecord.__init__``, is used as it would be without this class.
         """
         if (
             not _FAST_RECORDS
             or logging.getLogRecordFactory() is not logging.LogRecord
-            or logging.Logger.makeRecord is not _STDLIB_MAKE_RECORD
+            or not _record.stdlib_records()
         ):
             return super().makeRecord(name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
         record = _record.make_record(name, level, fn, lno, msg, args, exc_info, func, sinfo)
@@ -327,7 +326,10 @@ def _created_structured(name: str, get: Callable[[str], logging.Logger]) -> logg
         return get(name)
     with _registry_lock:
         previous = manager.loggerClass
-        manager.loggerClass = _structured_class_of(previous or logging.getLoggerClass())
+        cls = previous or logging.getLoggerClass()
+        if issubclass(cls, StructuredLogger):  # the app's class is structured already
+            return get(name)
+        manager.loggerClass = _structured_class_of(cls)
         try:
             return get(name)
         finally:

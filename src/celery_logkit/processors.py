@@ -206,7 +206,8 @@ def _add_record_fields(record: logging.LogRecord, fields: dict[str, Any]) -> Non
 
     ``extra=`` and filters add attributes after ``LogRecord.__init__``'s, so only the
     keys past those are read, unless a standard name shows up there (a record built
-    some other way): then every key is checked.
+    some other way): then every key is checked.  Standard names are always in *skip*,
+    so only a skipped key needs that check.
     """
     values = record.__dict__
     skip = _NOT_CELERY_FIELDS if record.name.startswith("celery.") else _NOT_FIELDS
