@@ -39,17 +39,22 @@ def test_existing_logger_keeps_identity_and_handlers() -> None:
     assert logger.handlers == [handler]
 
 
+def made_with_logger_class(cls: type[logging.Logger], name: str) -> StructuredLogger:
+    """Return the task logger *name*, made while the registry's logger class is *cls*."""
+    manager = logging.Logger.manager
+    manager.setLoggerClass(cls)
+    try:
+        return get_task_logger(name)
+    finally:
+        manager.loggerClass = None
+
+
 def test_custom_logger_class_is_kept() -> None:
     class AppLogger(logging.Logger):
         def custom(self) -> str:
             return "kept"
 
-    manager = logging.Logger.manager
-    manager.setLoggerClass(AppLogger)
-    try:
-        logger = get_task_logger("proj.tasks.custom_class")
-    finally:
-        manager.loggerClass = None
+    logger = made_with_logger_class(AppLogger, "proj.tasks.custom_class")
     assert isinstance(logger, AppLogger)
     assert logger.custom() == "kept"  # type: ignore[attr-defined]
     assert isinstance(logger, StructuredLogger)
@@ -231,10 +236,4 @@ def test_an_app_logger_class_already_structured_is_kept_as_it_is() -> None:
     class AppLogger(StructuredLogger):
         pass
 
-    manager = logging.Logger.manager
-    manager.setLoggerClass(AppLogger)
-    try:
-        logger = get_task_logger("proj.tasks.app_structured")
-    finally:
-        manager.loggerClass = None
-    assert type(logger) is AppLogger
+    assert type(made_with_logger_class(AppLogger, "proj.tasks.app_structured")) is AppLogger
