@@ -5,7 +5,8 @@ A record's ``filename`` and ``module`` only change with its source file and its
 every record (two ``os.path`` calls and a system call).  :func:`make_record` fills the
 same attributes, in the same order and with the same values, remembering those.
 
-It is used only while the record factory is stdlib's own, and only on the Python
+It is used only while the record factory, ``Logger.makeRecord`` and
+``LogRecord.__init__`` are stdlib's own (:func:`stdlib_records`), and only on the Python
 versions whose ``LogRecord.__init__`` it copies; :data:`ENABLED` is also ``False`` if a
 record it builds differs from stdlib's in anything but the clock.
 """

@@ -102,11 +102,10 @@ class StructuredLogger(logging.Logger):
             return super().makeRecord(name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
         record = _record.make_record(name, level, fn, lno, msg, args, exc_info, func, sinfo)
         if extra is not None:
-            values = record.__dict__
             if not _record.RESERVED_KEYS.isdisjoint(extra):
                 key = next(k for k in extra if k in _record.RESERVED_KEYS)
                 raise KeyError(f"Attempt to overwrite {key!r} in LogRecord")
-            values.update(extra)
+            record.__dict__.update(extra)
         return record
 
     def handle(self, record: logging.LogRecord) -> None:
