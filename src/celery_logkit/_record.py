@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from types import FunctionType
 from typing import Any
 
+from . import _process
+
 __all__ = ["ENABLED", "RESERVED_KEYS", "make_record", "stdlib_records"]
 
 _KNOWN_VERSIONS = {(3, 11), (3, 12), (3, 13)}
@@ -37,12 +39,6 @@ _TEMPLATE: dict[str, Any] = dict.fromkeys(logging.LogRecord("", 0, "", 0, "", ()
 """A record's attributes in ``__init__``'s order: each record's are a copy of it."""
 RESERVED_KEYS = frozenset(_TEMPLATE) | {"message", "asctime"}
 """What ``extra=`` may not set (``Logger.makeRecord`` raises ``KeyError``)."""
-_pid = 0
-
-
-def _remember_pid() -> None:
-    global _pid  # noqa: PLW0603 - a per-process cache, refreshed in each forked child
-    _pid = os.getpid()
 
 
 def _file_names(pathname: Any) -> tuple[Any, str]:
@@ -100,10 +96,7 @@ def make_record(  # noqa: PLR0912, PLR0915 - one flat function: it runs for ever
             except Exception:  # noqa: BLE001  # pragma: no cover - as stdlib's
                 pass
     if logging.logProcesses:
-        if not _pid:
-            _remember_pid()
-            os.register_at_fork(after_in_child=_remember_pid)
-        process: int | None = _pid
+        process: int | None = _process.pid or _process.current_pid()
     else:  # pragma: no cover - as stdlib's
         process = None
     values = _TEMPLATE.copy()

@@ -21,6 +21,7 @@ import os
 import sys
 from typing import IO, Any
 
+from . import _process
 from ._errors import report_internal_error
 from .formatter import PipelineFormatter
 
@@ -44,21 +45,11 @@ def _alive(pid: int) -> bool:
         return True
 
 
-_pid = 0
-
-
-def _remember_pid() -> None:
-    global _pid  # noqa: PLW0603 - a per-process cache, refreshed in each forked child
-    _pid = os.getpid()
-
-
 class SharedLineLock:
     """A lock for the processes forked after it was made; a dead holder's is taken over."""
 
     def __init__(self) -> None:
-        if not _pid:  # os.getpid() is a system call: cache it, per process
-            _remember_pid()
-            os.register_at_fork(after_in_child=_remember_pid)
+        _process.current_pid()
         self._semaphore = multiprocessing.BoundedSemaphore(1)
         # The holder's pid, in memory shared with the processes forked later.
         self._holder = memoryview(mmap.mmap(-1, 8)).cast("i")
@@ -68,9 +59,9 @@ class SharedLineLock:
         if not self._semaphore.acquire(False):
             while not self._semaphore.acquire(timeout=_WAIT):
                 holder = self._holder[0]
-                if holder and holder != _pid and not _alive(holder):
+                if holder and holder != _process.pid and not _alive(holder):
                     break
-        self._holder[0] = _pid
+        self._holder[0] = _process.pid
 
     def release(self) -> None:
         """Release the lock (a second release after a take-over is harmless)."""
