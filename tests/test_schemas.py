@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import json
 import logging
@@ -11,10 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 
 from celery_logkit import JsonFormatter
-from celery_logkit.processors import EVENT_ATTR, STRUCTURED_FIELDS_ATTR, TASK_ATTR
+from celery_logkit._json import dumps_bytes
+from celery_logkit._record import RESERVED_KEYS
+from celery_logkit.context import _task_context
+from celery_logkit.processors import EVENT_ATTR, OWNED_KEYS, STRUCTURED_FIELDS_ATTR, TASK_ATTR
 from celery_logkit.schemas.datadog import dd_ids
 
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
@@ -234,3 +242,133 @@ def test_default_schema_trace_ids_only_with_a_span() -> None:
     assert len(traced["span_id"]) == 16
     assert list(traced).index("trace_id") > list(traced).index("task_id")
     assert "trace_id" not in by_message(rendered, "plain"), "no '0' ids without a span"
+
+
+FIELD_NAMES = (
+    "amount", "order_id", "password", "api_key", "log", "log.origin", "host", "service",
+    "celery", "dd", "status", "evt", "labels", "user.id", "data", "queue_wait_ms", "x.y",
+    "message", "task_id", "extra", "error", "trace_id", "level", "stack_info",
+)  # fmt: skip
+FIELD_VALUES = st.one_of(
+    st.integers(), st.text(max_size=8), st.none(),
+    st.dictionaries(st.sampled_from(("a", "token", "b")), st.integers(), max_size=2),
+)  # fmt: skip
+FIELDS = st.dictionaries(
+    st.sampled_from(FIELD_NAMES) | st.text(max_size=6), FIELD_VALUES, max_size=4
+)
+TASK_CONTEXTS = st.sampled_from(
+    (
+        {},
+        {"task_id": "t1", "task_name": "proj.charge", "retries": 0, "root_id": "t1",
+         "worker": "celery@h"},
+        {"task_name": "proj.charge", "retries": 2, "parent_id": "p", "group_id": "g",
+         "queue": "q"},
+        {"task_id": "t1", "task_name": "proj.charge", "tenant": "acme"},
+    )
+)  # fmt: skip
+
+
+STRUCTLOG = "<a structlog event dict>"
+
+
+def failure() -> BaseException:
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        return exc
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    schema=st.sampled_from(("ecs", "datadog")),
+    formatter=st.sampled_from(({}, {"redact_keys": []}, {"env": "prod", "version": "1"})),
+    name=st.sampled_from(("proj.tasks", "celery.app.trace")),
+    level=st.sampled_from((logging.INFO, logging.ERROR, 5)),
+    message=st.sampled_from((("plain", ()), ("n=%d", (3,)), ("bad %d", ("x",)), (STRUCTLOG, ()))),
+    extra=FIELDS,
+    keywords=FIELDS,
+    bound=FIELDS,
+    task=TASK_CONTEXTS,
+    error=st.sampled_from(("", "exc_info", "exc_text", "stack_info")),
+    trace=st.sampled_from(("", "span", "ddtrace", "ddtags")),
+    thread_name=st.sampled_from(("MainThread", "worker-2")),
+)
+def test_build_makes_the_line_the_event_dict_path_makes(
+    schema: str,
+    formatter: dict[str, Any],
+    name: str,
+    level: int,
+    message: tuple[str, tuple[Any, ...]],
+    extra: dict[str, Any],
+    keywords: dict[str, Any],
+    bound: dict[str, Any],
+    task: dict[str, Any],
+    error: str,
+    trace: str,
+    thread_name: str,
+) -> None:
+    """A schema's ``build`` is a shortcut: the same bytes as the processors + ``render``."""
+    fmt = JsonFormatter(schema=schema, service="billing", **formatter)
+    record = logging.LogRecord(
+        name, level, __file__, 1, message[0], message[1],
+        (type(failure()), failure(), None) if error == "exc_info" else None,
+        sinfo="Stack (most recent call last):\n  here" if error == "stack_info" else None,
+    )  # fmt: skip
+    record.threadName = thread_name
+    if record.msg is STRUCTLOG:
+        record.msg = {"event": "from structlog", "order": 3, "level": "info", "exc_info": False}
+        record.__dict__.update({"_logger": None, "_name": "info"})
+    if error == "exc_text":
+        record.exc_text = "Traceback: rendered"
+    extra = {k: v for k, v in extra.items() if k not in RESERVED_KEYS}
+    record.__dict__.update(extra)
+    if keywords:
+        record.__dict__[STRUCTURED_FIELDS_ATTR] = keywords
+    if trace in ("ddtrace", "ddtags"):
+        record.__dict__.update({"dd.trace_id": "123", "dd.span_id": "456", "dd.env": "staging"})
+    if trace == "ddtags":
+        del record.__dict__["dd.trace_id"]
+
+    def both() -> tuple[Any, Any]:
+        structlog.contextvars.bind_contextvars(**bound)
+        _task_context.set(task)
+        event: dict[str, Any] = {}
+        for processor in fmt.processors:
+            event = processor(record, event)
+        rendered = fmt.schema.render(event, record)
+        return rendered, fmt.schema.build(record, fmt._redact)  # type: ignore[attr-defined]
+
+    with TRACER.start_as_current_span("s") if trace == "span" else contextlib.nullcontext():
+        rendered, built = contextvars.copy_context().run(both)
+    if built is not None:
+        assert dumps_bytes(built) == dumps_bytes(rendered)
+    simple = not OWNED_KEYS.intersection({**bound, **extra, **keywords}) and "tenant" not in task
+    assert (built is not None) == simple
+
+
+@pytest.mark.parametrize("schema", ["ecs", "datadog"])
+def test_the_formatter_builds_only_with_its_own_processors_and_schema(schema: str) -> None:
+    """Custom processors, or a schema set after the formatter was made, take the long path."""
+    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
+    fmt = JsonFormatter(schema=schema)
+    calls: list[str] = []
+    own = fmt.schema
+
+    class Spy:
+        name = schema
+
+        def render(self, event: dict[str, Any], rec: logging.LogRecord) -> dict[str, Any]:
+            calls.append("render")
+            return own.render(event, rec)
+
+        def build(self, rec: logging.LogRecord, redact: Any) -> dict[str, Any] | None:
+            calls.append("build")
+            return own.build(rec, redact)  # type: ignore[attr-defined,no-any-return]
+
+    fmt.schema = Spy()
+    fmt.format(record)
+    assert calls == ["render"]
+    custom = JsonFormatter(schema=schema, processors=[*fmt.processors])
+    custom.schema = fmt.schema
+    custom.format(record)
+    assert calls == ["render", "render"]

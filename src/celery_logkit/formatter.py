@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from . import processors, tracing
@@ -11,7 +11,7 @@ from ._errors import report_internal_error
 from ._json import dumps, dumps_bytes
 from .identity import resolve_identity
 from .limits import DEFAULT_MAX_LINE_BYTES, cap
-from .processors import EventDict, Processor
+from .processors import EventDict, FieldsFilter, Processor
 from .redaction import Redactor
 from .schemas import DefaultSchema, Schema, get_schema
 
@@ -37,7 +37,8 @@ def build_processors(redactor: Redactor | None = None) -> tuple[Processor, ...]:
     )
 
 
-DEFAULT_PROCESSORS = build_processors(Redactor())
+_DEFAULT_REDACTOR = Redactor()
+DEFAULT_PROCESSORS = build_processors(_DEFAULT_REDACTOR)
 """The line's own fields -> the task's -> trace ids -> the caller's, redacted -> exception."""
 
 _installed_app_name: str | None = None
@@ -74,12 +75,13 @@ class PipelineFormatter(logging.Formatter):
         processors: Sequence[Processor] | None = None,
     ) -> None:
         super().__init__(fmt, datefmt, style, validate, defaults=defaults)
+        self._redact: FieldsFilter | None = None
+        self._default_processors: tuple[Processor, ...] | None = None
         if processors is None:
-            processors = (
-                DEFAULT_PROCESSORS
-                if redact_keys is None
-                else build_processors(Redactor(redact_keys))
-            )
+            redactor = _DEFAULT_REDACTOR if redact_keys is None else Redactor(redact_keys)
+            processors = DEFAULT_PROCESSORS if redact_keys is None else build_processors(redactor)
+            self._redact = redactor.redact_fields if redactor.patterns else None
+            self._default_processors = processors
         self.processors: tuple[Processor, ...] = tuple(processors)
 
     def event(self, record: logging.LogRecord) -> EventDict:
@@ -146,11 +148,18 @@ class JsonFormatter(PipelineFormatter):
         identity = resolve_identity(service, env, version, app_name=installed_app_name())
         self.schema: Schema = get_schema(schema, identity)
         self.max_line_bytes = max_line_bytes
+        self._built_schema = self.schema
+        self._build: Callable[[logging.LogRecord, FieldsFilter | None], EventDict | None] | None
+        self._build = getattr(self.schema, "build", None)
 
     def serialise(self, event: EventDict, record: logging.LogRecord) -> bytes:
         """Return the schema's object for *event*, as UTF-8 JSON under the size cap."""
         schema = self.schema
         obj = event if schema.__class__ is DefaultSchema else schema.render(event, record)
+        return self._dumps(obj)
+
+    def _dumps(self, obj: EventDict) -> bytes:
+        """Return *obj* as UTF-8 JSON under the size cap."""
         data = dumps_bytes(obj)
         if len(data) < self.max_line_bytes:
             return data
@@ -181,6 +190,15 @@ class JsonFormatter(PipelineFormatter):
         if not self._bytes_path:
             return super().format_bytes(record)
         try:
+            build = self._build
+            if (
+                build is not None
+                and self.processors is self._default_processors
+                and self.schema is self._built_schema
+            ):  # the schema makes the line straight from the record
+                obj = build(record, self._redact)
+                if obj is not None:
+                    return self._dumps(obj)
             event: EventDict = {}
             for processor in self.processors:  # self.event(), without a call per line
                 event = processor(record, event)

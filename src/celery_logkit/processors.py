@@ -32,6 +32,7 @@ __all__ = [
     "add_event_name",
     "add_exception",
     "add_log_fields",
+    "caller_fields",
     "exception_fields",
     "merge_caller_fields",
     "merge_caller_fields_with",
@@ -234,24 +235,32 @@ def _same(ours: Any, theirs: Any) -> bool:
         return False
 
 
+def caller_fields(record: logging.LogRecord, redact: FieldsFilter | None) -> dict[str, Any]:
+    """Return the caller's fields: bound context, ``extra=``, then keyword fields.
+
+    Later sources win over earlier ones; a structlog event dict's keys count as
+    ``extra=``.  *redact*, if any, has seen them.
+    """
+    fields = bound_fields() if _STRUCTLOG_VARS or _STRUCTLOG_VARS is None else {}
+    if len(record.__dict__) > _INIT_COUNT:
+        _add_record_fields(record, fields)
+    if fields and redact is not None:
+        fields = redact(fields)
+    return fields
+
+
 def merge_caller_fields_with(redact: FieldsFilter | None) -> Processor:
     """Return the ``merge_caller_fields`` step, passing the fields through *redact*."""
 
     def merge_caller_fields(record: logging.LogRecord, event: EventDict) -> EventDict:
-        """Add the caller's fields: bound context, ``extra=``, then keyword fields.
+        """Add the caller's fields (see :func:`caller_fields`).
 
-        Later sources win over earlier ones; a structlog event dict's keys count as
-        ``extra=``.  A field whose name the line already owns (``message``,
-        ``task_id``, ...) never replaces it: it is kept under ``extra``, unless its
-        value is the line's own.
+        A field whose name the line already owns (``message``, ``task_id``, ...) never
+        replaces it: it is kept under ``extra``, unless its value is the line's own.
         """
-        fields = bound_fields() if _STRUCTLOG_VARS or _STRUCTLOG_VARS is None else {}
-        if len(record.__dict__) > _INIT_COUNT:
-            _add_record_fields(record, fields)
+        fields = caller_fields(record, redact)
         if not fields:
             return event
-        if redact is not None:
-            fields = redact(fields)
         if OWNED_KEYS.isdisjoint(fields):
             event.update(fields)
             return event

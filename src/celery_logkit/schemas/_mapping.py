@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from celery_logkit.processors import CONFLICTS_KEY, EventDict
+from celery_logkit.context import _task_context
+from celery_logkit.processors import (
+    CONFLICTS_KEY,
+    ERROR_ATTR,
+    EVENT_ATTR,
+    OWNED_KEYS,
+    TASK_ATTR,
+    EventDict,
+    FieldsFilter,
+    add_exception,
+    caller_fields,
+)
 
 __all__ = [
     "CACHED",
@@ -53,6 +66,7 @@ _ROLES: dict[str, int] = {
 }
 """Each known key's place: the schema's own (mapped by it), top-level, or ``celery``."""
 _LIFECYCLE_ROLES = {**_ROLES, "duration_ms": _OWN, **dict.fromkeys(LIFECYCLE_KEYS, _CELERY)}
+_NO_TASK: dict[str, Any] = {}
 
 
 def milliseconds_to_ns(value: Any) -> int | None:
@@ -74,6 +88,7 @@ class Placement:
     def __init__(self, reserved: frozenset[str]) -> None:
         self.reserved = reserved
         self._verdicts: dict[str, bool] = {}
+        self._last_task: tuple[Mapping[str, Any] | None, dict[str, Any]] = (None, _NO_TASK)
 
     def is_reserved(self, key: str) -> bool:
         """Whether the caller's field *key* goes to ``extra`` (remembered per name)."""
@@ -117,6 +132,91 @@ class Placement:
         owned = event.get(CONFLICTS_KEY)
         if owned:
             extra = {**owned, **extra} if extra else dict(owned)
+        if extra:
+            out[CONFLICTS_KEY] = extra
+        return out
+
+    def task_fields(self, context: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Return a task context as the line's ``task_id``, ``task_name`` and ``celery``.
+
+        Made once per context (a task's lines share it, ``celery`` included); ``None``
+        for a context with keys of its own, which only :meth:`place` knows how to put.
+        """
+        last = self._last_task
+        if last[0] is context:
+            return last[1]
+        if not context:
+            return _NO_TASK
+        fields: dict[str, Any] = {}
+        celery: dict[str, Any] | None = None
+        for key, value in context.items():
+            role = _ROLES.get(key)
+            if role == _TOP:
+                fields[key] = value
+            elif role == _CELERY:
+                if celery is None:
+                    celery = fields["celery"] = {}
+                celery[key] = value
+            else:
+                return None
+        self._last_task = (context, fields)
+        return fields
+
+    def parts(
+        self, record: logging.LogRecord, redact: FieldsFilter | None
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Return the caller's fields and :meth:`task_fields` of *record*, or ``None``.
+
+        What a schema's ``build`` starts from; ``None`` for the records only the event
+        dict's path renders as it should: lifecycle records, a caller field named like
+        one the line owns, a task context with keys of its own.
+        """
+        values = record.__dict__
+        if EVENT_ATTR in values:
+            return None
+        fields = caller_fields(record, redact)
+        if fields and not OWNED_KEYS.isdisjoint(fields):
+            return None
+        task = self.task_fields(values.get(TASK_ATTR) or _task_context.get())
+        if task is None:
+            return None
+        return fields, task
+
+    def finish(
+        self,
+        out: dict[str, Any],
+        fields: dict[str, Any],
+        record: logging.LogRecord,
+        error: Callable[[Any], Any] | None = None,
+    ) -> dict[str, Any]:
+        """End a line made by a schema's ``build`` as :meth:`place` ends one.
+
+        The caller's *fields*, then ``error`` (passed through *error* if given),
+        ``stack_info`` and ``extra``.
+        """
+        extra: dict[str, Any] | None = None
+        verdicts = self._verdicts
+        for key, value in fields.items():
+            reserved = verdicts.get(key)
+            if not (self.is_reserved(key) if reserved is None else reserved):
+                out[key] = value
+            elif extra is None:
+                extra = {key: value}
+            else:
+                extra[key] = value
+        if (
+            record.exc_info
+            or record.exc_text
+            or record.stack_info
+            or record.msg.__class__ is dict
+            or ERROR_ATTR in record.__dict__
+        ):
+            tail = add_exception(record, {})
+            found = tail.get("error")
+            if found is not None:
+                out["error"] = found if error is None else error(found)
+            if "stack_info" in tail:
+                out["stack_info"] = tail["stack_info"]
         if extra:
             out[CONFLICTS_KEY] = extra
         return out

@@ -18,8 +18,8 @@ import logging
 from typing import Any
 
 from celery_logkit.identity import ServiceIdentity
-from celery_logkit.processors import CONFLICTS_KEY, EventDict
-from celery_logkit.tracing import ddtrace_ids
+from celery_logkit.processors import CONFLICTS_KEY, EventDict, FieldsFilter, add_log_fields
+from celery_logkit.tracing import ddtrace_ids, record_trace_ids
 
 from ._mapping import CACHED, Placement, milliseconds_to_ns
 
@@ -54,34 +54,24 @@ class DatadogSchema:
         tags = {"service": identity.name, "env": identity.environment, "version": identity.version}
         self._tags = {k: v for k, v in tags.items() if v}
         self._missing_tags = tuple((k, f"dd.{k}") for k in tags if k not in self._tags)
-        self._loggers: dict[tuple[str, str | None], dict[str, Any]] = {}
+        self._lines: dict[tuple[str, str | None], dict[str, Any]] = {}
         self._placement = Placement(RESERVED)
 
     def _ddtrace_tags(self, record: logging.LogRecord) -> dict[str, Any]:
         """Return the tags logkit has no value for, from ddtrace's log injection."""
-        if not self._missing_tags:
-            return {}
         values = record.__dict__
-        return {k: str(values[attr]) for k, attr in self._missing_tags if values.get(attr)}
+        for _, injected in self._missing_tags:
+            if injected in values:
+                return {k: str(values[a]) for k, a in self._missing_tags if values.get(a)}
+        return {}
 
     def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
         """Return the Datadog object for *event*."""
-        out: dict[str, Any] = {
-            "timestamp": event["timestamp"],
-            "status": event["level"],
-            "message": event["message"],
-        }
-        out.update(self._tags)
+        out = self._line(event["logger"], record)
+        out["timestamp"] = event["timestamp"]
+        out["status"] = event["level"]
+        out["message"] = event["message"]
         values = record.__dict__
-        if self._missing_tags:
-            out.update(self._ddtrace_tags(record))
-        key = (event["logger"], record.threadName)
-        logger = self._loggers.get(key)
-        if logger is None:
-            logger = {"name": key[0], "thread_name": key[1]}
-            if len(self._loggers) < CACHED:
-                self._loggers[key] = logger
-        out["logger"] = logger
         action = event.get("event")
         if action is not None:
             out["evt"] = {"name": action}
@@ -94,6 +84,59 @@ class DatadogSchema:
         elif "trace_id" in event:
             out["dd"] = dd_ids(event["trace_id"], event["span_id"])
         error = event.get("error")
-        if error is not None:
-            error = {_ERROR_NAMES.get(k, k): v for k, v in error.items()}
-        return self._placement.place(out, event, error=error)
+        return self._placement.place(out, event, error=None if error is None else _error(error))
+
+    def build(self, record: logging.LogRecord, redact: FieldsFilter | None) -> EventDict | None:
+        """Return the Datadog object for *record* straight from it, or ``None``.
+
+        The same object the default processors and :meth:`render` make, without the
+        event dict in between; ``None`` for the records only that path renders (see
+        :meth:`Placement.parts`).
+        """
+        parts = self._placement.parts(record, redact)
+        if parts is None:
+            return None
+        line = add_log_fields(record, {})
+        out = self._line(line["logger"], record)
+        out["timestamp"] = line["timestamp"]
+        out["status"] = line["level"]
+        out["message"] = line["message"]
+        values = record.__dict__
+        injected = ddtrace_ids(record) if "dd.trace_id" in values else None
+        if injected is not None:
+            out["dd"] = {"trace_id": injected[0], "span_id": injected[1]}
+        else:
+            ids = record_trace_ids(record)
+            if ids is not None:
+                out["dd"] = dd_ids(*ids)
+        out.update(parts[1])
+        return self._placement.finish(out, parts[0], record, _error)
+
+    def _line(self, name: str, record: logging.LogRecord) -> dict[str, Any]:
+        """Return a new line: its first three fields to fill in, the tags, ``logger``.
+
+        The head only changes with the logger and thread name: it is made once for each
+        and copied per line.  The tags ddtrace injects for those logkit lacks go before
+        ``logger``.
+        """
+        key = (name, record.threadName)
+        head = self._lines.get(key)
+        if head is None:
+            head = dict.fromkeys(("timestamp", "status", "message"))
+            head.update(self._tags)
+            head["logger"] = {"name": name, "thread_name": key[1]}
+            if len(self._lines) < CACHED:
+                self._lines[key] = head
+        out = head.copy()
+        if self._missing_tags:
+            injected = self._ddtrace_tags(record)
+            if injected:
+                logger = out.pop("logger")
+                out.update(injected)
+                out["logger"] = logger
+        return out
+
+
+def _error(error: dict[str, Any]) -> dict[str, Any]:
+    """Return an ``error`` object in Datadog's names (``kind``, ``message``, ``stack``)."""
+    return {_ERROR_NAMES.get(k, k): v for k, v in error.items()}

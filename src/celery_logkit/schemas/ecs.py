@@ -15,7 +15,8 @@ import socket
 from typing import Any
 
 from celery_logkit.identity import ServiceIdentity
-from celery_logkit.processors import CONFLICTS_KEY, EventDict
+from celery_logkit.processors import CONFLICTS_KEY, EventDict, FieldsFilter, add_log_fields
+from celery_logkit.tracing import record_trace_ids
 
 from ._mapping import CACHED, Placement, milliseconds_to_ns
 
@@ -60,12 +61,19 @@ class EcsSchema:
         self._placement = Placement(_RESERVED)
         self._fixed: dict[tuple[Any, ...], dict[str, Any]] = {}
 
-    def _fixed_fields(self, logger: str, record: logging.LogRecord) -> dict[str, Any]:
-        """Return the fields that only change with the logger, process or thread."""
+    def _line(self, logger: str, record: logging.LogRecord) -> dict[str, Any]:
+        """Return a new line: its first three fields to fill in, then the rest of its head.
+
+        The head only changes with the logger, process or thread: it is made once for
+        each and copied per line.
+        """
         key = (logger, record.process, record.processName, record.thread, record.threadName)
         fixed = self._fixed.get(key)
         if fixed is None:
-            fixed = {"ecs.version": ECS_VERSION, "log": {"logger": logger}, "event": self._event}
+            fixed = dict.fromkeys(("@timestamp", "log.level", "message"))
+            fixed["ecs.version"] = ECS_VERSION
+            fixed["log"] = {"logger": logger}
+            fixed["event"] = self._event
             if self._service:
                 fixed["service"] = self._service
             fixed["process"] = {
@@ -76,7 +84,7 @@ class EcsSchema:
             fixed["host"] = self._host
             if len(self._fixed) < CACHED:
                 self._fixed[key] = fixed
-        return fixed
+        return fixed.copy()
 
     def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
         """Return the ECS object for *event*.
@@ -84,12 +92,10 @@ class EcsSchema:
         The objects that only change with the process, thread or logger are made once
         and shared between lines (the size cap copies before it cuts).
         """
-        out: dict[str, Any] = {
-            "@timestamp": event["timestamp"],
-            "log.level": event["level"],
-            "message": event["message"],
-        }
-        out.update(self._fixed_fields(event["logger"], record))
+        out = self._line(event["logger"], record)
+        out["@timestamp"] = event["timestamp"]
+        out["log.level"] = event["level"]
+        out["message"] = event["message"]
         action = event.get("event")
         if action is not None:
             ecs_event: dict[str, Any] = {"dataset": self._dataset, "action": action}
@@ -101,3 +107,25 @@ class EcsSchema:
             out["trace"] = {"id": event["trace_id"]}
             out["span"] = {"id": event["span_id"]}
         return self._placement.place(out, event, error=event.get("error"))
+
+    def build(self, record: logging.LogRecord, redact: FieldsFilter | None) -> EventDict | None:
+        """Return the ECS object for *record* straight from it, or ``None``.
+
+        The same object the default processors and :meth:`render` make, without the
+        event dict in between; ``None`` for the records only that path renders (see
+        :meth:`Placement.parts`).
+        """
+        parts = self._placement.parts(record, redact)
+        if parts is None:
+            return None
+        line = add_log_fields(record, {})
+        out = self._line(line["logger"], record)
+        out["@timestamp"] = line["timestamp"]
+        out["log.level"] = line["level"]
+        out["message"] = line["message"]
+        ids = record_trace_ids(record)
+        if ids is not None:
+            out["trace"] = {"id": ids[0]}
+            out["span"] = {"id": ids[1]}
+        out.update(parts[1])
+        return self._placement.finish(out, parts[0], record)
