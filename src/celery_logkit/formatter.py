@@ -202,7 +202,9 @@ class JsonFormatter(PipelineFormatter):
             event: EventDict = {}
             for processor in self.processors:  # self.event(), without a call per line
                 event = processor(record, event)
-            return self.serialise(event, record)
+            schema = self.schema  # self.serialise(), without a call per line
+            obj = event if schema.__class__ is DefaultSchema else schema.render(event, record)
+            return self._dumps(obj)
         except Exception as exc:  # noqa: BLE001 - logging must not break the caller
             report_internal_error("formatting a record", exc)
             return dumps_bytes(processors.add_log_fields(record, {}))

@@ -29,7 +29,6 @@ __all__ = [
     "current_trace_ids",
     "ddtrace_ids",
     "parse_traceparent",
-    "record_trace_ids",
     "traceparent_ids",
 ]
 
@@ -118,9 +117,3 @@ def add_trace_ids(record: logging.LogRecord, event: EventDict) -> EventDict:
     if ids is not None:
         event["trace_id"], event["span_id"] = ids
     return event
-
-
-def record_trace_ids(record: logging.LogRecord) -> tuple[str, str] | None:
-    """Return what :func:`add_trace_ids` adds, as ``(trace_id, span_id)``, else ``None``."""
-    ids = add_trace_ids(record, {})
-    return (ids["trace_id"], ids["span_id"]) if ids else None

@@ -177,7 +177,9 @@ class Placement:
         fields = caller_fields(record, redact)
         if fields and not OWNED_KEYS.isdisjoint(fields):
             return None
-        task = self.task_fields(values.get(TASK_ATTR) or _task_context.get())
+        context = values.get(TASK_ATTR) or _task_context.get()
+        last = self._last_task
+        task = last[1] if last[0] is context else self.task_fields(context)
         if task is None:
             return None
         return fields, task

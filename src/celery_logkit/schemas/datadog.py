@@ -19,7 +19,7 @@ from typing import Any
 
 from celery_logkit.identity import ServiceIdentity
 from celery_logkit.processors import CONFLICTS_KEY, EventDict, FieldsFilter, add_log_fields
-from celery_logkit.tracing import ddtrace_ids, record_trace_ids
+from celery_logkit.tracing import add_trace_ids, ddtrace_ids
 
 from ._mapping import CACHED, Placement, milliseconds_to_ns
 
@@ -106,9 +106,9 @@ class DatadogSchema:
         if injected is not None:
             out["dd"] = {"trace_id": injected[0], "span_id": injected[1]}
         else:
-            ids = record_trace_ids(record)
-            if ids is not None:
-                out["dd"] = dd_ids(*ids)
+            ids = add_trace_ids(record, {})
+            if ids:
+                out["dd"] = dd_ids(ids["trace_id"], ids["span_id"])
         out.update(parts[1])
         return self._placement.finish(out, parts[0], record, _error)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from celery_logkit.identity import ServiceIdentity
 from celery_logkit.processors import CONFLICTS_KEY, EventDict, FieldsFilter, add_log_fields
-from celery_logkit.tracing import record_trace_ids
+from celery_logkit.tracing import add_trace_ids
 
 from ._mapping import CACHED, Placement, milliseconds_to_ns
 
@@ -123,9 +123,9 @@ class EcsSchema:
         out["@timestamp"] = line["timestamp"]
         out["log.level"] = line["level"]
         out["message"] = line["message"]
-        ids = record_trace_ids(record)
-        if ids is not None:
-            out["trace"] = {"id": ids[0]}
-            out["span"] = {"id": ids[1]}
+        ids = add_trace_ids(record, {})
+        if ids:
+            out["trace"] = {"id": ids["trace_id"]}
+            out["span"] = {"id": ids["span_id"]}
         out.update(parts[1])
         return self._placement.finish(out, parts[0], record)
