@@ -34,6 +34,7 @@ __all__ = [
     "add_log_fields",
     "caller_fields",
     "exception_fields",
+    "line_head",
     "merge_caller_fields",
     "merge_caller_fields_with",
     "merge_task_context",
@@ -170,6 +171,20 @@ def add_log_fields(record: logging.LogRecord, event: EventDict) -> EventDict:
     if name is not None:
         event["event"] = name
     return event
+
+
+def line_head(record: logging.LogRecord) -> tuple[str, str, str]:
+    """Return what :func:`add_log_fields` writes as ``timestamp``, ``level``, ``message``.
+
+    For the schemas that build a line straight from the record, without a dict.
+    """
+    levelname = record.levelname
+    level = _LEVEL_NAMES.get(levelname)
+    if level is None:
+        level = _LEVEL_NAMES.setdefault(levelname, str(levelname).lower())
+    msg = record.msg
+    message = msg if type(msg) is str and not record.args else record_message(record)
+    return rfc3339(record.created), level, message
 
 
 def add_event_name(record: logging.LogRecord, event: EventDict) -> EventDict:

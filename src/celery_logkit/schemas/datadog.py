@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 from celery_logkit.identity import ServiceIdentity
-from celery_logkit.processors import CONFLICTS_KEY, EventDict, FieldsFilter, add_log_fields
+from celery_logkit.processors import CONFLICTS_KEY, EventDict, FieldsFilter, line_head
 from celery_logkit.tracing import add_trace_ids, ddtrace_ids
 
 from ._mapping import CACHED, Placement, milliseconds_to_ns
@@ -96,11 +96,8 @@ class DatadogSchema:
         parts = self._placement.parts(record, redact)
         if parts is None:
             return None
-        line = add_log_fields(record, {})
-        out = self._line(line["logger"], record)
-        out["timestamp"] = line["timestamp"]
-        out["status"] = line["level"]
-        out["message"] = line["message"]
+        out = self._line(record.name, record)
+        out["timestamp"], out["status"], out["message"] = line_head(record)
         values = record.__dict__
         injected = ddtrace_ids(record) if "dd.trace_id" in values else None
         if injected is not None:

@@ -15,7 +15,7 @@ import socket
 from typing import Any
 
 from celery_logkit.identity import ServiceIdentity
-from celery_logkit.processors import CONFLICTS_KEY, EventDict, FieldsFilter, add_log_fields
+from celery_logkit.processors import CONFLICTS_KEY, EventDict, FieldsFilter, line_head
 from celery_logkit.tracing import add_trace_ids
 
 from ._mapping import CACHED, Placement, milliseconds_to_ns
@@ -118,11 +118,8 @@ class EcsSchema:
         parts = self._placement.parts(record, redact)
         if parts is None:
             return None
-        line = add_log_fields(record, {})
-        out = self._line(line["logger"], record)
-        out["@timestamp"] = line["timestamp"]
-        out["log.level"] = line["level"]
-        out["message"] = line["message"]
+        out = self._line(record.name, record)
+        out["@timestamp"], out["log.level"], out["message"] = line_head(record)
         ids = add_trace_ids(record, {})
         if ids:
             out["trace"] = {"id": ids["trace_id"]}
