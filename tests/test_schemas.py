@@ -23,6 +23,7 @@ from celery_logkit._json import dumps_bytes
 from celery_logkit._record import RESERVED_KEYS
 from celery_logkit.context import _task_context
 from celery_logkit.processors import EVENT_ATTR, OWNED_KEYS, STRUCTURED_FIELDS_ATTR, TASK_ATTR
+from celery_logkit.schemas import SCHEMAS, EcsSchema
 from celery_logkit.schemas.datadog import dd_ids
 
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
@@ -269,6 +270,7 @@ TASK_CONTEXTS = st.sampled_from(
 
 
 STRUCTLOG = "<a structlog event dict>"
+FORMATTERS: dict[tuple[str, str], JsonFormatter] = {}
 
 
 def failure() -> BaseException:
@@ -281,7 +283,9 @@ def failure() -> BaseException:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     schema=st.sampled_from(("ecs", "datadog")),
-    formatter=st.sampled_from(({}, {"redact_keys": []}, {"env": "prod", "version": "1"})),
+    formatter=st.sampled_from(
+        ({}, {"redact_keys": []}, {"env": "prod", "version": "1"}, {"max_line_bytes": 300})
+    ),
     name=st.sampled_from(("proj.tasks", "celery.app.trace")),
     level=st.sampled_from((logging.INFO, logging.ERROR, 5)),
     message=st.sampled_from((("plain", ()), ("n=%d", (3,)), ("bad %d", ("x",)), (STRUCTLOG, ()))),
@@ -307,8 +311,14 @@ def test_build_makes_the_line_the_event_dict_path_makes(
     trace: str,
     thread_name: str,
 ) -> None:
-    """A schema's ``build`` is a shortcut: the same bytes as the processors + ``render``."""
-    fmt = JsonFormatter(schema=schema, service="billing", **formatter)
+    """A schema's ``build`` is a shortcut: the same bytes as the processors + ``render``.
+
+    The formatters live across examples, so their caches are warm.
+    """
+    key = (schema, repr(formatter))
+    fmt = FORMATTERS.get(key) or FORMATTERS.setdefault(
+        key, JsonFormatter(schema=schema, service="billing", **formatter)
+    )
     record = logging.LogRecord(
         name, level, __file__, 1, message[0], message[1],
         (type(failure()), failure(), None) if error == "exc_info" else None,
@@ -329,17 +339,19 @@ def test_build_makes_the_line_the_event_dict_path_makes(
     if trace == "ddtags":
         del record.__dict__["dd.trace_id"]
 
-    def both() -> tuple[Any, Any]:
+    def both() -> tuple[Any, Any, bytes]:
         structlog.contextvars.bind_contextvars(**bound)
         _task_context.set(task)
         event: dict[str, Any] = {}
         for processor in fmt.processors:
             event = processor(record, event)
         rendered = fmt.schema.render(event, record)
-        return rendered, fmt.schema.build(record, fmt._redact)  # type: ignore[attr-defined]
+        built = fmt.schema.build(record, fmt._redact)  # type: ignore[attr-defined]
+        return rendered, built, fmt.format_bytes(record)
 
     with TRACER.start_as_current_span("s") if trace == "span" else contextlib.nullcontext():
-        rendered, built = contextvars.copy_context().run(both)
+        rendered, built, line = contextvars.copy_context().run(both)
+    assert line == fmt._dumps(rendered)
     if built is not None:
         assert dumps_bytes(built) == dumps_bytes(rendered)
     simple = not OWNED_KEYS.intersection({**bound, **extra, **keywords}) and "tenant" not in task
@@ -372,3 +384,36 @@ def test_the_formatter_builds_only_with_its_own_processors_and_schema(schema: st
     custom.schema = fmt.schema
     custom.format(record)
     assert calls == ["render", "render"]
+
+
+def test_a_schema_whose_render_changed_is_not_bypassed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subclass changing ``render`` only, or a patched ``render``, still shapes the line."""
+
+    class Labelled(EcsSchema):
+        def render(self, event: dict[str, Any], record: logging.LogRecord) -> dict[str, Any]:
+            return {**super().render(event, record), "labels": {"team": "payments"}}
+
+    monkeypatch.setitem(SCHEMAS, "ecs", Labelled)
+    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
+    assert json.loads(JsonFormatter(schema="ecs").format(record))["labels"] == {"team": "payments"}
+    monkeypatch.setitem(SCHEMAS, "ecs", EcsSchema)
+    fmt = JsonFormatter(schema="ecs")
+    assert "labels" not in json.loads(fmt.format(record))
+    original = fmt.schema.render
+    monkeypatch.setattr(fmt.schema, "render", lambda e, r: {**original(e, r), "labels": {}})
+    assert json.loads(fmt.format(record))["labels"] == {}
+
+
+def test_a_message_formatted_first_as_on_the_event_dict_path() -> None:
+    """The message's own ``__str__`` runs before the caller's fields are read."""
+
+    class BindsOnStr:
+        def __str__(self) -> str:
+            structlog.contextvars.bind_contextvars(seen=True)
+            return "x"
+
+    def line() -> dict[str, Any]:
+        record = logging.LogRecord("proj", logging.INFO, __file__, 1, "%s", (BindsOnStr(),), None)
+        return dict(json.loads(JsonFormatter(schema="ecs").format(record)))
+
+    assert contextvars.copy_context().run(line)["seen"] is True

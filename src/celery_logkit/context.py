@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Mapping
 from time import monotonic
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import structlog.contextvars as _structlog_cv
@@ -64,8 +65,11 @@ _task_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVa
 
 
 def current_task_context() -> Mapping[str, Any]:
-    """Return the running task's fields, or an empty mapping outside a task."""
-    return _task_context.get()
+    """Return the running task's fields, or an empty mapping outside a task.
+
+    The mapping is read-only: lines made during the task share what it holds.
+    """
+    return MappingProxyType(_task_context.get())
 
 
 # structlog keeps one ContextVar per bound key in this registry; reading it directly

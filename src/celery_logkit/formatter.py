@@ -55,6 +55,23 @@ def set_installed_app_name(name: str | None) -> None:
     _installed_app_name = name
 
 
+Build = Callable[[logging.LogRecord, FieldsFilter | None], EventDict | None]
+"""A schema's ``build``: the line straight from the record, or ``None``."""
+
+
+def _faithful_build(schema: Schema) -> Build | None:
+    """Return *schema*'s ``build``, if it is the one its ``render`` was written with.
+
+    A subclass that changes ``render`` but inherits ``build`` would be bypassed.
+    """
+    cls = type(schema)
+    owner = next((c for c in cls.__mro__ if "build" in c.__dict__), None)
+    if owner is None or getattr(cls, "render", None) is not owner.__dict__.get("render"):
+        return None
+    build: Build = getattr(schema, "build")  # noqa: B009 - not in the Schema protocol
+    return build
+
+
 class PipelineFormatter(logging.Formatter):
     """A formatter that runs the processors, then renders the event dict.
 
@@ -149,8 +166,8 @@ class JsonFormatter(PipelineFormatter):
         self.schema: Schema = get_schema(schema, identity)
         self.max_line_bytes = max_line_bytes
         self._built_schema = self.schema
-        self._build: Callable[[logging.LogRecord, FieldsFilter | None], EventDict | None] | None
-        self._build = getattr(self.schema, "build", None)
+        self._schema_attrs: Mapping[str, Any] = getattr(self.schema, "__dict__", {})
+        self._build = _faithful_build(self.schema)
 
     def serialise(self, event: EventDict, record: logging.LogRecord) -> bytes:
         """Return the schema's object for *event*, as UTF-8 JSON under the size cap."""
@@ -195,6 +212,7 @@ class JsonFormatter(PipelineFormatter):
                 build is not None
                 and self.processors is self._default_processors
                 and self.schema is self._built_schema
+                and "render" not in self._schema_attrs
             ):  # the schema makes the line straight from the record
                 obj = build(record, self._redact)
                 if obj is not None:

@@ -85,7 +85,7 @@ def _redactor(patterns: tuple[str, ...]) -> Redactor:
 
 def _duration_ms(task_id: object) -> float | None:
     """How long *task_id* has been running, if it is the task running here."""
-    if task_id is None or context.current_task_context().get("task_id") != task_id:
+    if task_id is None or context._task_context.get().get("task_id") != task_id:
         return None
     return _ms(context.running_for())
 
@@ -160,7 +160,7 @@ class TaskLifecycle:
 
     def _task(self, task_id: str | None, task: Any, request: Any = None) -> dict[str, Any]:
         """Return *task_id*'s context: the running task's, else what the worker saw."""
-        running = context.current_task_context()
+        running = context._task_context.get()
         if task_id is not None and running.get("task_id") == task_id:
             return dict(running)
         if request is not None and getattr(request, "id", None) == task_id:
@@ -199,7 +199,7 @@ class TaskLifecycle:
         }
         self._emit(
             "task_enqueued",
-            context.current_task_context(),
+            context._task_context.get(),
             "Task %s[%s] enqueued",
             (child_name, child_id),
             fields,
@@ -284,7 +284,7 @@ class TaskLifecycle:
         options = self.options()
         propagated, published = propagation.extract(task.request, options.propagate)
         context.task_started(task, propagated, traceparent_ids(task.request))
-        current = context.current_task_context()
+        current = context._task_context.get()
         wait = None if published is None else max(0.0, time.time() - published)
         fields: dict[str, Any] = {
             "attempt": current.get("retries", 0) + 1,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-from .context import current_task_context
+from .context import _task_context
 from .tracing import current_trace_ids
 
 __all__ = ["add_task_context"]
@@ -30,7 +30,7 @@ def add_task_context(
     task's ``traceparent`` says so).  Outside a task it adds nothing.  A key the event
     dict already has is kept, as with structlog's ``merge_contextvars``.
     """
-    for key, value in current_task_context().items():
+    for key, value in _task_context.get().items():
         event_dict.setdefault(key, value)
     ids = current_trace_ids()
     if ids is not None:

@@ -17,6 +17,7 @@ from celery_logkit.processors import (
     FieldsFilter,
     add_exception,
     caller_fields,
+    line_head,
 )
 
 __all__ = [
@@ -139,8 +140,9 @@ class Placement:
     def task_fields(self, context: Mapping[str, Any]) -> dict[str, Any] | None:
         """Return a task context as the line's ``task_id``, ``task_name`` and ``celery``.
 
-        Made once per context (a task's lines share it, ``celery`` included); ``None``
-        for a context with keys of its own, which only :meth:`place` knows how to put.
+        Made once per context, which is never changed in place (a task's lines share
+        it, ``celery`` included); ``None`` for a context with keys of its own, which
+        only :meth:`place` knows how to put.
         """
         last = self._last_task
         if last[0] is context:
@@ -164,16 +166,18 @@ class Placement:
 
     def parts(
         self, record: logging.LogRecord, redact: FieldsFilter | None
-    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """Return the caller's fields and :meth:`task_fields` of *record*, or ``None``.
+    ) -> tuple[tuple[str, str, str], dict[str, Any], dict[str, Any]] | None:
+        """Return :func:`line_head`, the caller's fields, :meth:`task_fields`, or ``None``.
 
-        What a schema's ``build`` starts from; ``None`` for the records only the event
-        dict's path renders as it should: lifecycle records, a caller field named like
-        one the line owns, a task context with keys of its own.
+        What a schema's ``build`` starts from, read in the processors' order; ``None``
+        for the records only the event dict's path renders as it should: lifecycle
+        records, a caller field named like one the line owns, a task context with keys
+        of its own.
         """
         values = record.__dict__
         if EVENT_ATTR in values:
             return None
+        head = line_head(record)
         fields = caller_fields(record, redact)
         if fields and not OWNED_KEYS.isdisjoint(fields):
             return None
@@ -182,7 +186,7 @@ class Placement:
         task = last[1] if last[0] is context else self.task_fields(context)
         if task is None:
             return None
-        return fields, task
+        return head, fields, task
 
     def finish(
         self,

@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 from celery_logkit.identity import ServiceIdentity
-from celery_logkit.processors import CONFLICTS_KEY, EventDict, FieldsFilter, line_head
+from celery_logkit.processors import CONFLICTS_KEY, EventDict, FieldsFilter
 from celery_logkit.tracing import add_trace_ids, ddtrace_ids
 
 from ._mapping import CACHED, Placement, milliseconds_to_ns
@@ -91,13 +91,15 @@ class DatadogSchema:
 
         The same object the default processors and :meth:`render` make, without the
         event dict in between; ``None`` for the records only that path renders (see
-        :meth:`Placement.parts`).
+        :meth:`Placement.parts`).  The line shares the objects that change only with
+        the logger, process, thread or task with the other lines of those.
         """
         parts = self._placement.parts(record, redact)
         if parts is None:
             return None
+        head, fields, task = parts
         out = self._line(record.name, record)
-        out["timestamp"], out["status"], out["message"] = line_head(record)
+        out["timestamp"], out["status"], out["message"] = head
         values = record.__dict__
         injected = ddtrace_ids(record) if "dd.trace_id" in values else None
         if injected is not None:
@@ -106,8 +108,8 @@ class DatadogSchema:
             ids = add_trace_ids(record, {})
             if ids:
                 out["dd"] = dd_ids(ids["trace_id"], ids["span_id"])
-        out.update(parts[1])
-        return self._placement.finish(out, parts[0], record, _error)
+        out.update(task)
+        return self._placement.finish(out, fields, record, _error)
 
     def _line(self, name: str, record: logging.LogRecord) -> dict[str, Any]:
         """Return a new line: its first three fields to fill in, the tags, ``logger``.

@@ -15,7 +15,7 @@ import socket
 from typing import Any
 
 from celery_logkit.identity import ServiceIdentity
-from celery_logkit.processors import CONFLICTS_KEY, EventDict, FieldsFilter, line_head
+from celery_logkit.processors import CONFLICTS_KEY, EventDict, FieldsFilter
 from celery_logkit.tracing import add_trace_ids
 
 from ._mapping import CACHED, Placement, milliseconds_to_ns
@@ -113,16 +113,18 @@ class EcsSchema:
 
         The same object the default processors and :meth:`render` make, without the
         event dict in between; ``None`` for the records only that path renders (see
-        :meth:`Placement.parts`).
+        :meth:`Placement.parts`).  The line shares the objects that change only with
+        the logger, process, thread or task with the other lines of those.
         """
         parts = self._placement.parts(record, redact)
         if parts is None:
             return None
+        head, fields, task = parts
         out = self._line(record.name, record)
-        out["@timestamp"], out["log.level"], out["message"] = line_head(record)
+        out["@timestamp"], out["log.level"], out["message"] = head
         ids = add_trace_ids(record, {})
         if ids:
             out["trace"] = {"id": ids["trace_id"]}
             out["span"] = {"id": ids["span_id"]}
-        out.update(parts[1])
-        return self._placement.finish(out, parts[0], record)
+        out.update(task)
+        return self._placement.finish(out, fields, record)
