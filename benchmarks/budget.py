@@ -1,0 +1,92 @@
+"""The least a worker pays for a lifecycle record and for a signal receiver, whoever logs.
+
+    uv run python benchmarks/budget.py                  # µs per piece, median of 7 rounds
+    uv run python benchmarks/budget.py --only record --count 12000   # one piece, for callgrind
+
+The worker-throughput target asks a worker with logkit's default lifecycle events to run at
+1.05 times celery's ``-l INFO``.  This measures the two costs no implementation of those events
+escapes, so the target can be checked against them (docs/benchmarks.md, "Worker throughput"):
+
+- ``record``: one stdlib record, ``logger.info(...)`` with an ``extra=`` field, from the call
+  to a handler whose ``emit`` does nothing (no formatting, no write);
+- ``signal``: one ``send`` of a celery task signal to one receiver that does nothing (what
+  celery's tracer pays per signal once anything is connected to it).
+
+``--only NAME --count N`` runs just that piece N times and prints nothing: run it under
+``valgrind --tool=callgrind`` with two counts and divide the difference of the totals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from celery import signals
+
+
+class _Discard(logging.Handler):
+    """A handler that receives every record and does nothing with it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        pass
+
+
+def _nothing(**_: Any) -> None:
+    pass
+
+
+def record_loop() -> Callable[[int], None]:
+    logger = logging.getLogger("budget.record")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(_Discard())
+
+    def loop(count: int) -> None:
+        for i in range(count):
+            logger.info("charged card", extra={"amount": i})
+
+    return loop
+
+
+def signal_loop() -> Callable[[int], None]:
+    signals.task_prerun.connect(_nothing, weak=False, dispatch_uid="budget")
+
+    def loop(count: int) -> None:
+        send = signals.task_prerun.send
+        for _ in range(count):
+            send(sender=None, task_id="t", task=None, args=(), kwargs={})
+
+    return loop
+
+
+PIECES = {"record": record_loop, "signal": signal_loop}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=sorted(PIECES), help="run one piece, print nothing")
+    parser.add_argument("--count", type=int, default=100_000, help="calls per round")
+    parser.add_argument("--rounds", type=int, default=7)
+    options = parser.parse_args()
+    if options.only:
+        PIECES[options.only]()(options.count)
+        return 0
+    print("| piece | µs per call |\n|---|---|")
+    for name, make in PIECES.items():
+        loop = make()
+        rounds = []
+        for _ in range(options.rounds):
+            started = time.perf_counter()
+            loop(options.count)
+            rounds.append((time.perf_counter() - started) / options.count * 1e6)
+        print(f"| {name} | {statistics.median(rounds):.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
