@@ -21,14 +21,21 @@ __all__ = ["SCHEMAS", "DatadogSchema", "DefaultSchema", "EcsSchema", "Schema", "
 
 
 class Schema(Protocol):
-    """Maps the event dict to the keys a log backend expects."""
+    """Maps the event dict to the keys a log backend expects.
+
+    A schema may also have ``build(record, redact)``: the object :meth:`render` would
+    make of the default processors' event dict, built straight from the record, or
+    ``None`` for a record it leaves to them.  :class:`~celery_logkit.JsonFormatter` calls
+    it while it runs its own processors and the schema's ``render`` is the one
+    ``build`` was written with.
+    """
 
     name: str
 
     def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
         """Return the object to serialise for *event* (which it may reuse).
 
-        Nested objects that only change with the process, thread or logger may be
+        Nested objects that only change with the process, thread, logger or task may be
         shared between lines: copy before changing the result.
         """
         ...

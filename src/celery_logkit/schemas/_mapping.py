@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from celery_logkit.context import _task_context
@@ -101,25 +101,36 @@ class Placement:
                 self._verdicts[key] = verdict
         return verdict
 
+    def place_fields(
+        self,
+        out: dict[str, Any],
+        fields: Iterable[tuple[str, Any]],
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """Put the caller's *fields* on *out*, in order; return *extra* with the reserved ones."""
+        verdicts = self._verdicts
+        for key, value in fields:
+            reserved = verdicts.get(key)
+            if not (self.is_reserved(key) if reserved is None else reserved):
+                out[key] = value
+            elif extra is None:
+                extra = {key: value}
+            else:
+                extra[key] = value
+        return extra
+
     def place(self, out: dict[str, Any], event: EventDict, *, error: Any = None) -> dict[str, Any]:
         """Finish a backend's line: task ids, ``celery``, the caller's fields, *error*.
 
         One pass over *event*, in its order; the line's own keys are the schema's.
         """
         roles = _ROLES if "event" not in event else _LIFECYCLE_ROLES
-        verdicts = self._verdicts
         celery: dict[str, Any] | None = None
         extra: dict[str, Any] | None = None
         for key, value in event.items():
             role = roles.get(key)
             if role is None:
-                reserved = verdicts.get(key)
-                if not (self.is_reserved(key) if reserved is None else reserved):
-                    out[key] = value
-                elif extra is None:
-                    extra = {key: value}
-                else:
-                    extra[key] = value
+                extra = self.place_fields(out, ((key, value),), extra)
             elif role == _TOP:
                 out[key] = value
             elif role == _CELERY:
@@ -200,16 +211,7 @@ class Placement:
         The caller's *fields*, then ``error`` (passed through *error* if given),
         ``stack_info`` and ``extra``.
         """
-        extra: dict[str, Any] | None = None
-        verdicts = self._verdicts
-        for key, value in fields.items():
-            reserved = verdicts.get(key)
-            if not (self.is_reserved(key) if reserved is None else reserved):
-                out[key] = value
-            elif extra is None:
-                extra = {key: value}
-            else:
-                extra[key] = value
+        extra = self.place_fields(out, fields.items()) if fields else None
         if (
             record.exc_info
             or record.exc_text

@@ -87,12 +87,9 @@ class DatadogSchema:
         return self._placement.place(out, event, error=None if error is None else _error(error))
 
     def build(self, record: logging.LogRecord, redact: FieldsFilter | None) -> EventDict | None:
-        """Return the Datadog object for *record* straight from it, or ``None``.
+        """Return what :meth:`render` makes of the processors' event, from *record*.
 
-        The same object the default processors and :meth:`render` make, without the
-        event dict in between; ``None`` for the records only that path renders (see
-        :meth:`Placement.parts`).  The line shares the objects that change only with
-        the logger, process, thread or task with the other lines of those.
+        See :class:`~celery_logkit.schemas.Schema`; ``None`` takes the general path.
         """
         parts = self._placement.parts(record, redact)
         if parts is None:
