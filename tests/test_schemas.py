@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 
 from celery_logkit import JsonFormatter
+from celery_logkit import formatter as formatter_module
 from celery_logkit._json import dumps_bytes
 from celery_logkit._record import RESERVED_KEYS
 from celery_logkit.context import _task_context
@@ -402,6 +403,51 @@ def test_a_schema_whose_render_changed_is_not_bypassed(monkeypatch: pytest.Monke
     original = fmt.schema.render
     monkeypatch.setattr(fmt.schema, "render", lambda e, r: {**original(e, r), "labels": {}})
     assert json.loads(fmt.format(record))["labels"] == {}
+    monkeypatch.undo()
+    assert "labels" not in json.loads(fmt.format(record))
+    unpatched = EcsSchema.render
+
+    def on_the_class(self: EcsSchema, e: dict[str, Any], r: logging.LogRecord) -> dict[str, Any]:
+        return {**unpatched(self, e, r), "labels": {"on": "class"}}
+
+    monkeypatch.setattr(EcsSchema, "render", on_the_class)
+    assert json.loads(fmt.format(record))["labels"] == {"on": "class"}
+
+
+def test_the_formatter_builds_with_its_own_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortcut is taken by default, with or without ``redact_keys``."""
+    built: list[str] = []
+    original = EcsSchema.build
+
+    def spy(self: EcsSchema, record: logging.LogRecord, redact: Any) -> Any:
+        built.append(record.getMessage())
+        return original(self, record, redact)
+
+    monkeypatch.setattr(EcsSchema, "build", spy)
+    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
+    JsonFormatter(schema="ecs").format(record)
+    JsonFormatter(schema="ecs", redact_keys=["amount"]).format(record)
+    assert built == ["m", "m"]
+
+
+@pytest.mark.parametrize("redact_keys", [None, ["amount"]])
+def test_replaced_default_steps_are_run(
+    monkeypatch: pytest.MonkeyPatch, redact_keys: list[str] | None
+) -> None:
+    """``DEFAULT_PROCESSORS`` or ``build_processors`` replaced: their steps run, not ``build``."""
+
+    def tag(record: logging.LogRecord, event: dict[str, Any]) -> dict[str, Any]:
+        return {**event, "tagged": True}
+
+    original = formatter_module.build_processors
+    monkeypatch.setattr(
+        formatter_module, "DEFAULT_PROCESSORS", (*formatter_module.DEFAULT_PROCESSORS, tag)
+    )
+    monkeypatch.setattr(formatter_module, "build_processors", lambda r=None: (*original(r), tag))
+    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
+    for schema in ("ecs", "datadog"):
+        line = JsonFormatter(schema=schema, redact_keys=redact_keys).format(record)
+        assert json.loads(line)["tagged"] is True
 
 
 def test_a_message_formatted_first_as_on_the_event_dict_path() -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Mapping
 from time import monotonic
-from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import structlog.contextvars as _structlog_cv
@@ -64,12 +63,12 @@ _task_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVa
 )
 
 
-def current_task_context() -> Mapping[str, Any]:
-    """Return the running task's fields, or an empty mapping outside a task.
+def current_task_context() -> dict[str, Any]:
+    """Return a copy of the running task's fields, or an empty dict outside a task.
 
-    The mapping is read-only: lines made during the task share what it holds.
+    A copy: the task's lines share the context itself.
     """
-    return MappingProxyType(_task_context.get())
+    return dict(_task_context.get())
 
 
 # structlog keeps one ContextVar per bound key in this registry; reading it directly

@@ -59,17 +59,35 @@ Build = Callable[[logging.LogRecord, FieldsFilter | None], EventDict | None]
 """A schema's ``build``: the line straight from the record, or ``None``."""
 
 
-def _faithful_build(schema: Schema) -> Build | None:
-    """Return *schema*'s ``build``, if it is the one its ``render`` was written with.
+_OWN_STEPS = (
+    processors.add_log_fields,
+    processors.merge_task_context,
+    tracing.add_trace_ids,
+    processors.add_exception,
+)
+_MERGE_STEP = DEFAULT_PROCESSORS[3].__code__
 
-    A subclass that changes ``render`` but inherits ``build`` would be bypassed.
+
+def _is_own_chain(chain: Sequence[Processor], redact: FieldsFilter | None) -> bool:
+    """Whether *chain* is :func:`build_processors`'s, redacting with *redact* (or an equal method).
+
+    ``DEFAULT_PROCESSORS`` or ``build_processors`` may have been replaced: a schema's
+    ``build`` only stands in for the steps it was written for.
     """
-    cls = type(schema)
-    owner = next((c for c in cls.__mro__ if "build" in c.__dict__), None)
-    if owner is None or getattr(cls, "render", None) is not owner.__dict__.get("render"):
-        return None
-    build: Build = getattr(schema, "build")  # noqa: B009 - not in the Schema protocol
-    return build
+    if len(chain) != 5 or (chain[0], chain[1], chain[2], chain[4]) != _OWN_STEPS:
+        return False
+    merge = chain[3]
+    if getattr(merge, "__code__", None) is not _MERGE_STEP or not merge.__closure__:
+        return False
+    cells = dict(zip(_MERGE_STEP.co_freevars, merge.__closure__, strict=True))
+    return bool(cells["redact"].cell_contents == redact)
+
+
+def _schema_build(schema: Schema) -> tuple[Build, object] | None:
+    """Return *schema*'s ``build`` and the ``render`` it stands in for, if it has one."""
+    build = getattr(schema, "build", None)
+    render = getattr(type(schema), "build_render", None)
+    return None if build is None or render is None else (build, render)
 
 
 class PipelineFormatter(logging.Formatter):
@@ -98,7 +116,8 @@ class PipelineFormatter(logging.Formatter):
             redactor = _DEFAULT_REDACTOR if redact_keys is None else Redactor(redact_keys)
             processors = DEFAULT_PROCESSORS if redact_keys is None else build_processors(redactor)
             self._redact = redactor.redact_fields if redactor.patterns else None
-            self._default_processors = processors
+            if _is_own_chain(processors, self._redact):
+                self._default_processors = processors
         self.processors: tuple[Processor, ...] = tuple(processors)
 
     def event(self, record: logging.LogRecord) -> EventDict:
@@ -167,7 +186,9 @@ class JsonFormatter(PipelineFormatter):
         self.max_line_bytes = max_line_bytes
         self._built_schema = self.schema
         self._schema_attrs: Mapping[str, Any] = getattr(self.schema, "__dict__", {})
-        self._build = _faithful_build(self.schema)
+        built = _schema_build(self.schema)
+        self._build: Build | None = None if built is None else built[0]
+        self._build_render: object = None if built is None else built[1]
 
     def serialise(self, event: EventDict, record: logging.LogRecord) -> bytes:
         """Return the schema's object for *event*, as UTF-8 JSON under the size cap."""
@@ -212,6 +233,7 @@ class JsonFormatter(PipelineFormatter):
                 build is not None
                 and self.processors is self._default_processors
                 and self.schema is self._built_schema
+                and type(self.schema).render is self._build_render
                 and "render" not in self._schema_attrs
             ):  # the schema makes the line straight from the record
                 obj = build(record, self._redact)

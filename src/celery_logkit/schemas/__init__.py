@@ -25,9 +25,9 @@ class Schema(Protocol):
 
     A schema may also have ``build(record, redact)``: the object :meth:`render` would
     make of the default processors' event dict, built straight from the record, or
-    ``None`` for a record it leaves to them.  :class:`~celery_logkit.JsonFormatter` calls
-    it while it runs its own processors and the schema's ``render`` is the one
-    ``build`` was written with.
+    ``None`` for a record it leaves to them; its class then names that ``render`` as
+    ``build_render``.  :class:`~celery_logkit.JsonFormatter` calls ``build`` while it
+    runs its own processors and the schema's ``render`` is still ``build_render``.
     """
 
     name: str

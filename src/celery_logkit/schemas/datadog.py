@@ -108,6 +108,9 @@ class DatadogSchema:
         out.update(task)
         return self._placement.finish(out, fields, record, _error)
 
+    build_render = render
+    """The :meth:`render` that :meth:`build` reproduces."""
+
     def _line(self, name: str, record: logging.LogRecord) -> dict[str, Any]:
         """Return a new line: its first three fields to fill in, the tags, ``logger``.
 

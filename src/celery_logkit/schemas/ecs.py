@@ -125,3 +125,6 @@ class EcsSchema:
             out["span"] = {"id": ids["span_id"]}
         out.update(task)
         return self._placement.finish(out, fields, record)
+
+    build_render = render
+    """The :meth:`render` that :meth:`build` reproduces."""
