@@ -1,16 +1,21 @@
-"""The least a worker pays for a lifecycle record and for a signal receiver, whoever logs.
+"""What a lifecycle record and a task-start notice cost a worker, by the ways there are.
 
     uv run python benchmarks/budget.py                  # µs per piece, median of 7 rounds
-    uv run python benchmarks/budget.py --only record --count 12000   # one piece, for callgrind
+    uv run python benchmarks/budget.py --only handle --count 12000   # one piece, for callgrind
 
 The worker-throughput target asks a worker with logkit's default lifecycle events to run at
-1.05 times celery's ``-l INFO``.  This measures the two costs no implementation of those events
-escapes, so the target can be checked against them (docs/benchmarks.md, "Worker throughput"):
+1.05 times celery's ``-l INFO``, which leaves a small budget per task (docs/benchmarks.md,
+"Worker throughput").  These are the pieces any implementation builds from:
 
-- ``record``: one stdlib record, ``logger.info(...)`` with an ``extra=`` field, from the call
+- ``record``: ``logger.info(...)`` with an ``extra=`` field on a stdlib logger, from the call
   to a handler whose ``emit`` does nothing (no formatting, no write);
+- ``logkit_record``: the same through logkit's drop-in logger;
+- ``handle``: a ``LogRecord`` made directly and given to ``Logger.handle`` (no caller
+  lookup): still a record through the app's handlers;
 - ``signal``: one ``send`` of a celery task signal to one receiver that does nothing (what
-  celery's tracer pays per signal once anything is connected to it).
+  celery's tracer pays per signal once anything is connected to it);
+- ``hook``: one call of a task method such as ``before_start``, which celery's tracer calls
+  instead when a task class defines it.
 
 ``--only NAME --count N`` runs just that piece N times and prints nothing: run it under
 ``valgrind --tool=callgrind`` with two counts and divide the difference of the totals.
@@ -27,6 +32,8 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import signals
+
+import celery_logkit
 
 
 class _Discard(logging.Handler):
@@ -53,6 +60,50 @@ def record_loop() -> Callable[[int], None]:
     return loop
 
 
+def logkit_record_loop() -> Callable[[int], None]:
+    logger = celery_logkit.get_logger("budget.logkit")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(_Discard())
+
+    def loop(count: int) -> None:
+        for i in range(count):
+            logger.info("charged card", extra={"amount": i})
+
+    return loop
+
+
+def handle_loop() -> Callable[[int], None]:
+    logger = logging.getLogger("budget.handle")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(_Discard())
+    make = logging.LogRecord
+
+    def loop(count: int) -> None:
+        for i in range(count):
+            record = make("budget.handle", logging.INFO, __file__, 1, "charged card", None, None)
+            record.amount = i
+            logger.handle(record)
+
+    return loop
+
+
+class _Task:
+    def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
+        pass
+
+
+def hook_loop() -> Callable[[int], None]:
+    hook = _Task().before_start
+
+    def loop(count: int) -> None:
+        for _ in range(count):
+            hook("t", (), {})
+
+    return loop
+
+
 def signal_loop() -> Callable[[int], None]:
     signals.task_prerun.connect(_nothing, weak=False, dispatch_uid="budget")
 
@@ -64,7 +115,13 @@ def signal_loop() -> Callable[[int], None]:
     return loop
 
 
-PIECES = {"record": record_loop, "signal": signal_loop}
+PIECES = {
+    "record": record_loop,
+    "logkit_record": logkit_record_loop,
+    "handle": handle_loop,
+    "signal": signal_loop,
+    "hook": hook_loop,
+}
 
 
 def main() -> int:
