@@ -47,37 +47,32 @@ def _nothing(**_: Any) -> None:
     pass
 
 
-def record_loop() -> Callable[[int], None]:
-    logger = logging.getLogger("budget.record")
+def _discarding(logger: logging.Logger) -> logging.Logger:
+    """Return *logger* at INFO, writing only to a handler that does nothing."""
     logger.propagate = False
     logger.setLevel(logging.INFO)
     logger.addHandler(_Discard())
+    return logger
 
+
+def _info_loop(logger: logging.Logger) -> Callable[[int], None]:
     def loop(count: int) -> None:
         for i in range(count):
             logger.info("charged card", extra={"amount": i})
 
     return loop
+
+
+def record_loop() -> Callable[[int], None]:
+    return _info_loop(_discarding(logging.getLogger("budget.record")))
 
 
 def logkit_record_loop() -> Callable[[int], None]:
-    logger = celery_logkit.get_logger("budget.logkit")
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    logger.addHandler(_Discard())
-
-    def loop(count: int) -> None:
-        for i in range(count):
-            logger.info("charged card", extra={"amount": i})
-
-    return loop
+    return _info_loop(_discarding(celery_logkit.get_logger("budget.logkit")))
 
 
 def handle_loop() -> Callable[[int], None]:
-    logger = logging.getLogger("budget.handle")
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    logger.addHandler(_Discard())
+    logger = _discarding(logging.getLogger("budget.handle"))
     make = logging.LogRecord
 
     def loop(count: int) -> None:

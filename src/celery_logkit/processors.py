@@ -177,6 +177,8 @@ def line_head(record: logging.LogRecord) -> tuple[str, str, str]:
     """Return what :func:`add_log_fields` writes as ``timestamp``, ``level``, ``message``.
 
     For the schemas that build a line straight from the record, without a dict.
+    :func:`add_log_fields` does the same steps inline: one call fewer on every line of
+    the default schema (about 1% of it, in instructions).
     """
     levelname = record.levelname
     level = _LEVEL_NAMES.get(levelname)
