@@ -16,6 +16,7 @@ import uuid
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -164,3 +165,21 @@ def test_enums_and_number_subclasses_keep_their_json_type_on_both_paths() -> Non
     for extra in ({}, {"big": 2**70}):  # orjson's path, then the stdlib fallback
         line = json.loads(dumps_bytes({"color": Color.RED, "amount": Amount(1.5), **extra}))
         assert (line["color"], line["amount"]) == (1, 1.5), extra
+
+
+@pytest.mark.parametrize(
+    "attribute", ["dd.trace_id", "dd.span_id", "dd.service", "dd.env", "dd.version"]
+)
+@pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
+def test_an_unprintable_ddtrace_attribute_keeps_the_line_whole(schema: str, attribute: str) -> None:
+    """A ``dd.*`` value whose ``str()`` raises is left out; the line keeps the task."""
+    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
+    record.__dict__.update({"dd.trace_id": "123", "dd.span_id": "456", attribute: Hostile()})
+    task_started(TASK)
+    Hostile.armed = True
+    try:
+        line = json.loads(JsonFormatter(schema=schema).format(record))
+    finally:
+        Hostile.armed = False
+        task_ended()
+    assert (line["message"], line["task_id"]) == ("m", "t-1")

@@ -83,9 +83,13 @@ def ddtrace_ids(record: logging.LogRecord) -> tuple[str, str] | None:
     values = record.__dict__
     trace_id = values.get("dd.trace_id")
     span_id = values.get("dd.span_id")
-    if not trace_id or not span_id or str(trace_id) == "0" or str(span_id) == "0":
+    try:
+        if not trace_id or not span_id:
+            return None
+        ids = str(trace_id), str(span_id)
+    except Exception:  # noqa: BLE001 - a value set by someone else, unprintable
         return None
-    return str(trace_id), str(span_id)
+    return None if "0" in ids else ids
 
 
 def _hex_ids(trace_id: str, span_id: str) -> tuple[str, str] | None:

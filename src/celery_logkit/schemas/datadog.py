@@ -62,7 +62,8 @@ class DatadogSchema:
         values = record.__dict__
         for _, injected in self._missing_tags:
             if injected in values:
-                return {k: str(values[a]) for k, a in self._missing_tags if values.get(a)}
+                tags = {k: _text(values.get(a)) for k, a in self._missing_tags}
+                return {k: v for k, v in tags.items() if v}
         return {}
 
     def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
@@ -134,6 +135,14 @@ class DatadogSchema:
                 out.update(injected)
                 out["logger"] = logger
         return out
+
+
+def _text(value: Any) -> str | None:
+    """Return a tag ddtrace injected as text; ``None`` if it is empty or unprintable."""
+    try:
+        return str(value) if value else None
+    except Exception:  # noqa: BLE001 - a value set by someone else
+        return None
 
 
 def _error(error: dict[str, Any]) -> dict[str, Any]:
