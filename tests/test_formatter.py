@@ -7,11 +7,13 @@ import json
 import logging
 import logging.config
 import re
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from celery_logkit import JsonFormatter, _errors, bind_contextvars, bound_contextvars
+from celery_logkit.context import task_ended, task_started
 from celery_logkit import processors as p
 
 from .conftest import Captured
@@ -174,6 +176,37 @@ def test_a_broken_processor_never_loses_the_record(capfd: pytest.CaptureFixture[
     reports = [json.loads(line) for line in capfd.readouterr().err.splitlines()]
     assert len(reports) == 1, "reported once a minute, not per record"
     assert all("internal error while formatting a record" in r["message"] for r in reports)
+
+
+@pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
+@pytest.mark.parametrize("method", ["format", "format_bytes"])
+def test_the_last_resort_line_still_names_the_task(schema: str, method: str) -> None:
+    def broken(record: logging.LogRecord, event: p.EventDict) -> p.EventDict:
+        raise RuntimeError("bug")
+
+    formatter = JsonFormatter(schema=schema, processors=(*JsonFormatter().processors, broken))
+    task_started(SimpleNamespace(name="proj.charge", request=SimpleNamespace(id="t-1")))
+    try:
+        line = json.loads(getattr(formatter, method)(make_record()))
+    finally:
+        task_ended()
+    assert (line["message"], line["task_id"], line["task_name"]) == (
+        "hello world", "t-1", "proj.charge"
+    )
+
+
+def test_the_last_resort_line_survives_an_unreadable_task_context() -> None:
+    class Unreadable(dict[str, Any]):
+        def keys(self) -> Any:
+            raise RuntimeError("unreadable")
+
+        def __iter__(self) -> Any:
+            raise RuntimeError("unreadable")
+
+    record = make_record(**{p.TASK_ATTR: Unreadable(task_id="t-1")})
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "hello world"
+    assert "task_id" not in line
 
 
 def test_a_field_whose_eq_raises_keeps_the_other_fields() -> None:

@@ -83,6 +83,19 @@ def _is_own_chain(chain: Sequence[Processor], redact: FieldsFilter | None) -> bo
     return bool(cells["redact"].cell_contents == redact)
 
 
+def _last_resort_line(record: logging.LogRecord) -> EventDict:
+    """Return the line written when the record path failed: its own fields and the task's.
+
+    In the default schema's names, whatever the formatter's: only the steps least
+    likely to fail run, so that the line still says which task wrote it.
+    """
+    event = processors.add_log_fields(record, {})
+    try:
+        return processors.merge_task_context(record, dict(event))
+    except Exception:  # noqa: BLE001 - a task context that cannot be read: the line without it
+        return event
+
+
 def _schema_build(schema: Schema) -> tuple[Build, object] | None:
     """Return *schema*'s ``build`` and the ``render`` it stands in for, if it has one."""
     build = getattr(schema, "build", None)
@@ -141,7 +154,7 @@ class PipelineFormatter(logging.Formatter):
             return self.render(self.event(record), record)
         except Exception as exc:  # noqa: BLE001 - logging must not break the caller
             report_internal_error("formatting a record", exc)
-            return dumps(processors.add_log_fields(record, {}))
+            return dumps(_last_resort_line(record))
 
     def format_bytes(self, record: logging.LogRecord) -> bytes:
         """Return *record* as one UTF-8 line without its newline (what handlers write)."""
@@ -247,4 +260,4 @@ class JsonFormatter(PipelineFormatter):
             return self._dumps(obj)
         except Exception as exc:  # noqa: BLE001 - logging must not break the caller
             report_internal_error("formatting a record", exc)
-            return dumps_bytes(processors.add_log_fields(record, {}))
+            return dumps_bytes(_last_resort_line(record))
