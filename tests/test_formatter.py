@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from celery_logkit import JsonFormatter, _errors, bind_contextvars, bound_contextvars
-from celery_logkit.context import task_ended, task_started
 from celery_logkit import processors as p
+from celery_logkit.context import task_ended, task_started
 
 from .conftest import Captured
 
@@ -191,7 +191,9 @@ def test_the_last_resort_line_still_names_the_task(schema: str, method: str) -> 
     finally:
         task_ended()
     assert (line["message"], line["task_id"], line["task_name"]) == (
-        "hello world", "t-1", "proj.charge"
+        "hello world",
+        "t-1",
+        "proj.charge",
     )
 
 

@@ -72,18 +72,15 @@ class DatadogSchema:
         out["timestamp"] = event["timestamp"]
         out["status"] = event["level"]
         out["message"] = event["message"]
-        values = record.__dict__
         action = event.get("event")
         if action is not None:
             out["evt"] = {"name": action}
             duration = milliseconds_to_ns(event.get("duration_ms"))
             if duration is not None:
                 out["duration"] = duration
-        injected = ddtrace_ids(record) if "dd.trace_id" in values else None
-        if injected is not None:
-            out["dd"] = {"trace_id": injected[0], "span_id": injected[1]}
-        elif "trace_id" in event:
-            out["dd"] = dd_ids(event["trace_id"], event["span_id"])
+        ids = _trace_ids(record, event)
+        if ids is not None:
+            out["dd"] = ids
         error = event.get("error")
         return self._placement.place(out, event, error=None if error is None else _error(error))
 
@@ -98,14 +95,9 @@ class DatadogSchema:
         head, fields, task = parts
         out = self._line(record.name, record)
         out["timestamp"], out["status"], out["message"] = head
-        values = record.__dict__
-        injected = ddtrace_ids(record) if "dd.trace_id" in values else None
-        if injected is not None:
-            out["dd"] = {"trace_id": injected[0], "span_id": injected[1]}
-        else:
-            ids = add_trace_ids(record, {})
-            if ids:
-                out["dd"] = dd_ids(ids["trace_id"], ids["span_id"])
+        ids = _trace_ids(record)
+        if ids is not None:
+            out["dd"] = ids
         out.update(task)
         return self._placement.finish(out, fields, record, _error)
 
@@ -135,6 +127,19 @@ class DatadogSchema:
                 out.update(injected)
                 out["logger"] = logger
         return out
+
+
+def _trace_ids(record: logging.LogRecord, event: EventDict | None = None) -> dict[str, Any] | None:
+    """Return ``dd``: ddtrace's injected ids, else the OpenTelemetry ones in Datadog's form.
+
+    The OpenTelemetry ids are read from *event*, or looked up when there is none.
+    """
+    injected = ddtrace_ids(record) if "dd.trace_id" in record.__dict__ else None
+    if injected is not None:
+        return {"trace_id": injected[0], "span_id": injected[1]}
+    if event is None:
+        event = add_trace_ids(record, {})
+    return dd_ids(event["trace_id"], event["span_id"]) if "trace_id" in event else None
 
 
 def _text(value: Any) -> str | None:
