@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from celery_logkit import JsonFormatter
 from celery_logkit import formatter as formatter_module
-from celery_logkit._json import dumps_bytes
+from celery_logkit._json import dumps_bytes, dumps_serialised
 from celery_logkit._record import RESERVED_KEYS
 from celery_logkit.context import _task_context
 from celery_logkit.processors import EVENT_ATTR, OWNED_KEYS, STRUCTURED_FIELDS_ATTR, TASK_ATTR
@@ -353,10 +353,27 @@ def test_build_makes_the_line_the_event_dict_path_makes(
     with TRACER.start_as_current_span("s") if trace == "span" else contextlib.nullcontext():
         rendered, built, line = contextvars.copy_context().run(both)
     assert line == fmt._dumps(rendered)
-    if built is not None:
-        assert dumps_bytes(built) == dumps_bytes(rendered)
+    built_line = None if built is None else dumps_serialised(built)
+    if built_line is not None:
+        assert built_line == dumps_bytes(rendered)
     simple = not OWNED_KEYS.intersection({**bound, **extra, **keywords}) and "tenant" not in task
     assert (built is not None) == simple
+
+
+@pytest.mark.parametrize("schema", ["ecs", "datadog"])
+@pytest.mark.parametrize(
+    ("extra", "max_line_bytes"), [({"big": 2**70}, 16_384), ({"long": "x" * 2000}, 700)]
+)
+def test_the_line_head_written_once_stays_an_object(
+    schema: str, extra: dict[str, Any], max_line_bytes: int
+) -> None:
+    """Past the size cap, or with a value only the stdlib encoder writes, the head is whole."""
+    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
+    record.__dict__.update(extra)
+    line = json.loads(JsonFormatter(schema=schema, max_line_bytes=max_line_bytes).format(record))
+    assert ("big" in line) == ("big" in extra)
+    assert line.get("truncated", False) == ("long" in extra)
+    assert isinstance(line["process"] if schema == "ecs" else line["logger"], dict)
 
 
 @pytest.mark.parametrize("schema", ["ecs", "datadog"])

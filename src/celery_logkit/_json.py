@@ -26,7 +26,7 @@ try:
 except ImportError:  # pragma: no cover - orjson is a dependency; kept optional at run time
     _orjson = None
 
-__all__ = ["dumps", "dumps_bytes", "to_jsonable"]
+__all__ = ["dumps", "dumps_bytes", "dumps_serialised", "serialised_once", "to_jsonable"]
 
 MAX_DEPTH = 32
 """Nesting deeper than this is replaced by a placeholder (Datadog reads 10 levels)."""
@@ -147,6 +147,41 @@ if _orjson is not None:
 
 else:  # pragma: no cover
     dumps_bytes = _slow_dumps_bytes
+
+
+def serialised_once(line: Mapping[str, Any]) -> dict[str, Any]:
+    """Return *line* with its nested objects as JSON already written (orjson fragments).
+
+    For the parts of a line that repeat on every line: orjson copies their bytes instead
+    of walking them again.  Only :func:`dumps_serialised` writes such a line.
+    """
+    if _orjson is None:  # pragma: no cover
+        return dict(line)
+    return {
+        key: _orjson.Fragment(dumps_bytes(value)) if isinstance(value, dict) else value
+        for key, value in line.items()
+    }
+
+
+if _orjson is not None:
+
+    def dumps_serialised(line: Mapping[str, Any]) -> bytes | None:
+        """Return a line holding :func:`serialised_once`'s parts as UTF-8 JSON.
+
+        ``None`` when orjson refuses one of its values: the stdlib's path, which names
+        them, cannot write a fragment, so the caller builds the line without any.
+        """
+        try:
+            data: bytes = _orjson_dumps(line)
+        except TypeError:
+            return None
+        return data
+
+else:  # pragma: no cover
+
+    def dumps_serialised(line: Mapping[str, Any]) -> bytes | None:
+        """Return *line* as UTF-8 JSON (without orjson there are no fragments)."""
+        return dumps_bytes(line)
 
 
 def dumps(event: Mapping[str, Any]) -> str:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from . import processors, tracing
 from ._errors import report_internal_error
-from ._json import dumps, dumps_bytes
+from ._json import dumps, dumps_bytes, dumps_serialised
 from .identity import resolve_identity
 from .limits import DEFAULT_MAX_LINE_BYTES, cap
 from .processors import EventDict, FieldsFilter, Processor
@@ -251,7 +251,11 @@ class JsonFormatter(PipelineFormatter):
             ):  # the schema makes the line straight from the record
                 obj = build(record, self._redact)
                 if obj is not None:
-                    return self._dumps(obj)
+                    data = dumps_serialised(obj)
+                    if data is not None:  # else orjson refused a value: the general path
+                        if len(data) < self.max_line_bytes:
+                            return data
+                        return cap(obj, data, dumps_bytes, self.max_line_bytes - 1)
             event: EventDict = {}
             for processor in self.processors:  # self.event(), without a call per line
                 event = processor(record, event)

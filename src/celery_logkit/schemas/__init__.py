@@ -27,7 +27,9 @@ class Schema(Protocol):
     make of the default processors' event dict, built straight from the record, or
     ``None`` for a record it leaves to them; its class then names that ``render`` as
     ``build_render``.  :class:`~celery_logkit.JsonFormatter` calls ``build`` while it
-    runs its own processors and the schema's ``render`` is still ``build_render``.
+    runs its own processors and the schema's ``render`` is still ``build_render``.  Only
+    the formatter writes that object: parts of it may be JSON already (orjson
+    fragments, for what repeats on every line).
     """
 
     name: str

@@ -14,6 +14,7 @@ import logging
 import socket
 from typing import Any
 
+from celery_logkit._json import serialised_once
 from celery_logkit.identity import ServiceIdentity
 from celery_logkit.processors import CONFLICTS_KEY, EventDict, FieldsFilter
 from celery_logkit.tracing import add_trace_ids
@@ -60,6 +61,7 @@ class EcsSchema:
         self._event = {"dataset": self._dataset}
         self._placement = Placement(_RESERVED)
         self._fixed: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._serialised: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def _line(self, logger: str, record: logging.LogRecord) -> dict[str, Any]:
         """Return a new line: its first three fields to fill in, then the rest of its head.
@@ -84,6 +86,19 @@ class EcsSchema:
             fixed["host"] = self._host
             if len(self._fixed) < CACHED:
                 self._fixed[key] = fixed
+        return fixed.copy()
+
+    def _serialised_line(self, logger: str, record: logging.LogRecord) -> dict[str, Any]:
+        """Return :meth:`_line` with its nested objects already written as JSON.
+
+        For :meth:`build`, whose object only the formatter writes.
+        """
+        key = (logger, record.process, record.processName, record.thread, record.threadName)
+        fixed = self._serialised.get(key)
+        if fixed is None:
+            fixed = serialised_once(self._line(logger, record))
+            if len(self._serialised) < CACHED:
+                self._serialised[key] = fixed
         return fixed.copy()
 
     def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
@@ -117,7 +132,7 @@ class EcsSchema:
         if parts is None:
             return None
         head, fields, task = parts
-        out = self._line(record.name, record)
+        out = self._serialised_line(record.name, record)
         out["@timestamp"], out["log.level"], out["message"] = head
         ids = add_trace_ids(record, {})
         if ids:
