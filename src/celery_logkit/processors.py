@@ -180,13 +180,20 @@ def line_head(record: logging.LogRecord) -> tuple[str, str, str]:
     :func:`add_log_fields` does the same steps inline: one call fewer on every line of
     the default schema (about 1% of it, in instructions).
     """
+    created = record.created
+    second = int(created)
+    cached = _second
+    if second == cached[0]:
+        timestamp = cached[1] + _MILLISECONDS[int((created - second) * 1000)]
+    else:
+        timestamp = rfc3339(created)
     levelname = record.levelname
     level = _LEVEL_NAMES.get(levelname)
     if level is None:
         level = _LEVEL_NAMES.setdefault(levelname, str(levelname).lower())
     msg = record.msg
     message = msg if type(msg) is str and not record.args else record_message(record)
-    return rfc3339(record.created), level, message
+    return timestamp, level, message
 
 
 def add_event_name(record: logging.LogRecord, event: EventDict) -> EventDict:

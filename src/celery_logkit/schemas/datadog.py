@@ -120,7 +120,10 @@ class DatadogSchema:
             if len(self._lines) < CACHED:
                 self._lines[key] = head
         out = head.copy()
-        if self._missing_tags:
+        values = record.__dict__
+        if self._missing_tags and (
+            "dd.service" in values or "dd.env" in values or "dd.version" in values
+        ):  # ddtrace's log injection: one look per name before the call that reads them
             injected = self._ddtrace_tags(record)
             if injected:
                 logger = out.pop("logger")
