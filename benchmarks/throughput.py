@@ -21,8 +21,10 @@ The set-ups, run in interleaved rounds (round 1: every set-up, round 2: ...):
 
 1. celery ``-l WARNING``: no lifecycle lines, celery's ``get_task_logger``, no logkit;
 2. celery ``-l INFO``: celery's default text (received + the task's line + succeeded);
-3. django-structlog 11's JSON set-up (``throughput_app.py`` describes it), ``-l INFO``;
-4. celery-logkit: ``install(app)`` with its defaults, ``-l INFO`` (JSON: stderr is a file).
+3. the floor: celery ``-l INFO`` writing each of those lines as its message alone, the
+   least three lines cost through stdlib logging;
+4. django-structlog 11's JSON set-up (``throughput_app.py`` describes it), ``-l INFO``;
+5. celery-logkit: ``install(app)`` with its defaults, ``-l INFO`` (JSON: stderr is a file).
 
 ``--pool solo`` (the default; ``-P solo``), ``--pool prefork`` (``--concurrency``, 2 by
 default; giving ``--concurrency 2`` alone selects prefork) or ``--pool both``: one table
@@ -66,6 +68,8 @@ class Setup:
 SETUPS = [
     Setup("celery `-l WARNING` (no lifecycle lines), no logkit", "celery", "WARNING", False),
     Setup("celery `-l INFO` default text, no logkit", "celery", "INFO", False),
+    Setup("celery `-l INFO`, `%(message)s` only (the floor), no logkit",
+          "celery_floor", "INFO", False),
     Setup("django-structlog JSON (structlog → stdlib → ProcessorFormatter)",
           "django_structlog", "INFO", True),
     Setup("celery-logkit `install(app)` defaults", "logkit", "INFO", True),
@@ -98,12 +102,12 @@ def fill(producer_app: Celery, queue: str, tasks: int) -> None:
             )
 
 
-def stop(worker: subprocess.Popen[bytes]) -> None:
-    """Warm shutdown, then kill the worker's process group if it lingers."""
+def stop(worker: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """Warm shutdown, then kill the worker's process group if it lingers past *timeout*."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(worker.pid, signal.SIGTERM)
     try:
-        worker.wait(20)
+        worker.wait(timeout)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, signal.SIGKILL)

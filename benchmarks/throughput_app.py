@@ -2,6 +2,9 @@
 
 - ``celery``: celery's own logging and ``celery.utils.log.get_task_logger``, no logkit
   (the level, ``-l WARNING`` or ``-l INFO``, is the worker's flag);
+- ``celery_floor``: the same, each line its message alone (stdlib's ``Formatter`` with
+  ``%(message)s`` on celery's handlers): the least celery's three lines can cost through
+  stdlib logging, without a timestamp, a level or the task's id;
 - ``django_structlog``: django-structlog 11's Celery integration as its docs set it up —
   Django settings configured in-process (no database) with
   ``DJANGO_STRUCTLOG_CELERY_ENABLED = True``, its ``DjangoStructLogInitStep`` worker
@@ -41,8 +44,18 @@ app.conf.worker_enable_remote_control = False
 app.conf.broker_connection_retry_on_startup = True
 
 logger: Any
-if SETUP == "celery":
+if SETUP in ("celery", "celery_floor"):
     from celery.utils.log import get_task_logger
+
+    if SETUP == "celery_floor":
+        from celery.signals import after_setup_logger, after_setup_task_logger
+
+        def message_only(logger: logging.Logger, **_: Any) -> None:
+            for handler in logger.handlers:
+                handler.setFormatter(logging.Formatter("%(message)s"))
+
+        after_setup_logger.connect(message_only, weak=False)
+        after_setup_task_logger.connect(message_only, weak=False)
 
     logger = get_task_logger(__name__)
 
