@@ -11,6 +11,10 @@ reading celery's current task, the usual recipe).  Rounds are interleaved; the t
 gives each set-up's median µs per line and its ratio to celery's text task logger.
 
 A second table gives the cost of a disabled call (``debug()`` at INFO).
+
+``--count-only NAME --lines N`` runs just the set-up NAME for N lines (after 200 of
+warm-up) and prints nothing: run it under ``valgrind --tool=callgrind`` for two N and
+divide the difference of the totals to count one line's instructions.
 """
 
 from __future__ import annotations
@@ -227,7 +231,15 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=20_000, help="lines per round")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
     parser.add_argument("--only", help="run only set-ups whose name contains this")
+    parser.add_argument("--count-only", metavar="NAME", help="run set-up NAME alone, silently")
     options = parser.parse_args()
+    if options.count_only is not None:
+        if options.count_only not in SETUPS:
+            parser.error(f"--count-only: no set-up {options.count_only!r}")
+        LOOPS[options.count_only] = SETUPS[options.count_only]()
+        run_in_task.apply(args=(options.count_only, 200))
+        run_in_task.apply(args=(options.count_only, options.lines))
+        return 0
     names = [n for n in SETUPS if not options.only or options.only in n or n == BASELINE]
     LOOPS.update({name: SETUPS[name]() for name in names})
     results: dict[str, list[float]] = {name: [] for name in names}
