@@ -23,6 +23,7 @@ from celery_logkit import formatter as formatter_module
 from celery_logkit._json import dumps_bytes, dumps_serialised
 from celery_logkit._record import RESERVED_KEYS
 from celery_logkit.context import _task_context
+from celery_logkit.identity import ServiceIdentity
 from celery_logkit.processors import EVENT_ATTR, OWNED_KEYS, STRUCTURED_FIELDS_ATTR, TASK_ATTR
 from celery_logkit.schemas import SCHEMAS, EcsSchema
 from celery_logkit.schemas.datadog import dd_ids
@@ -287,7 +288,7 @@ def failure() -> BaseException:
     formatter=st.sampled_from(
         ({}, {"redact_keys": []}, {"env": "prod", "version": "1"}, {"max_line_bytes": 300})
     ),
-    name=st.sampled_from(("proj.tasks", "celery.app.trace")),
+    name=st.sampled_from(("proj.tasks", "celery.app.trace", "proj.\ud800")),
     level=st.sampled_from((logging.INFO, logging.ERROR, 5)),
     message=st.sampled_from((("plain", ()), ("n=%d", (3,)), ("bad %d", ("x",)), (STRUCTLOG, ()))),
     extra=FIELDS,
@@ -296,7 +297,7 @@ def failure() -> BaseException:
     task=TASK_CONTEXTS,
     error=st.sampled_from(("", "exc_info", "exc_text", "stack_info")),
     trace=st.sampled_from(("", "span", "ddtrace", "ddtags")),
-    thread_name=st.sampled_from(("MainThread", "worker-2")),
+    thread_name=st.sampled_from(("MainThread", "worker-2", "pool-" + "w" * 90)),
 )
 def test_build_makes_the_line_the_event_dict_path_makes(
     schema: str,
@@ -374,6 +375,28 @@ def test_the_line_head_written_once_stays_an_object(
     assert ("big" in line) == ("big" in extra)
     assert line.get("truncated", False) == ("long" in extra)
     assert isinstance(line["process"] if schema == "ecs" else line["logger"], dict)
+
+
+def test_a_head_a_subclass_makes_is_never_cached_as_written_json() -> None:
+    class Tenanted(EcsSchema):
+        def _line(self, logger: str, record: logging.LogRecord) -> dict[str, Any]:
+            return {**super()._line(logger, record), "labels": {"tenant": record.tenant}}
+
+    schema = Tenanted(ServiceIdentity())
+    for tenant in ("a", "b"):
+        record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
+        record.tenant = tenant
+        assert json.loads(dumps_bytes(schema.build(record, None)))["labels"] == {"tenant": tenant}
+
+
+@pytest.mark.parametrize("schema", ["ecs", "datadog"])
+def test_a_subclass_writing_its_own_json_writes_every_line(schema: str) -> None:
+    class Stamped(JsonFormatter):
+        def _dumps(self, obj: dict[str, Any]) -> bytes:
+            return super()._dumps({**obj, "stamped": True})
+
+    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
+    assert json.loads(Stamped(schema=schema).format(record))["stamped"] is True
 
 
 @pytest.mark.parametrize("schema", ["ecs", "datadog"])

@@ -11,6 +11,7 @@ clash with a numeric field's mapping in Elasticsearch.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import enum
 import functools
@@ -155,12 +156,14 @@ def serialised_once(line: Mapping[str, Any]) -> dict[str, Any]:
     For the parts of a line that repeat on every line: orjson copies their bytes instead
     of walking them again.  Only :func:`dumps_serialised` writes such a line.
     """
+    out = dict(line)
     if _orjson is None:  # pragma: no cover
-        return dict(line)
-    return {
-        key: _orjson.Fragment(dumps_bytes(value)) if isinstance(value, dict) else value
-        for key, value in line.items()
-    }
+        return out
+    for key, value in line.items():
+        if isinstance(value, dict):
+            with contextlib.suppress(TypeError):  # orjson refuses it: a dict, so it names it
+                out[key] = _orjson.Fragment(_orjson_dumps(value))
+    return out
 
 
 if _orjson is not None:

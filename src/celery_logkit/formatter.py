@@ -224,7 +224,7 @@ class JsonFormatter(PipelineFormatter):
         super().__init_subclass__(**kwargs)
         cls._bytes_path = all(
             getattr(cls, name) is getattr(JsonFormatter, name)
-            for name in ("format", "format_bytes", "render", "event", "serialise")
+            for name in ("format", "format_bytes", "render", "event", "serialise", "_dumps")
         )
 
     _bytes_path = True
@@ -250,12 +250,10 @@ class JsonFormatter(PipelineFormatter):
                 and "render" not in self._schema_attrs
             ):  # the schema makes the line straight from the record
                 obj = build(record, self._redact)
-                if obj is not None:
-                    data = dumps_serialised(obj)
-                    if data is not None:  # else orjson refused a value: the general path
-                        if len(data) < self.max_line_bytes:
-                            return data
-                        return cap(obj, data, dumps_bytes, self.max_line_bytes - 1)
+                data = None if obj is None else dumps_serialised(obj)
+                if data is not None and len(data) < self.max_line_bytes:
+                    return data
+                # else a value orjson refused, or a line to cut: the general path does both
             event: EventDict = {}
             for processor in self.processors:  # self.event(), without a call per line
                 event = processor(record, event)

@@ -61,7 +61,9 @@ class EcsSchema:
         self._event = {"dataset": self._dataset}
         self._placement = Placement(_RESERVED)
         self._fixed: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self._serialised: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._serialised: dict[tuple[Any, ...], dict[str, Any]] | None = (
+            {} if type(self)._line is EcsSchema._line else None
+        )  # a subclass that makes its own heads: build() copies those as they are
 
     def _line(self, logger: str, record: logging.LogRecord) -> dict[str, Any]:
         """Return a new line: its first three fields to fill in, then the rest of its head.
@@ -86,20 +88,23 @@ class EcsSchema:
             fixed["host"] = self._host
             if len(self._fixed) < CACHED:
                 self._fixed[key] = fixed
+                if self._serialised is not None:
+                    self._serialised[key] = serialised_once(fixed)
         return fixed.copy()
 
     def _serialised_line(self, logger: str, record: logging.LogRecord) -> dict[str, Any]:
-        """Return :meth:`_line` with its nested objects already written as JSON.
+        """Return :meth:`_line` with its nested objects already written as JSON, if cached.
 
-        For :meth:`build`, whose object only the formatter writes.
+        For :meth:`build`, whose object only the formatter writes.  Made with the head
+        :meth:`_line` caches; a head it does not cache is copied as it is.
         """
-        key = (logger, record.process, record.processName, record.thread, record.threadName)
-        fixed = self._serialised.get(key)
-        if fixed is None:
-            fixed = serialised_once(self._line(logger, record))
-            if len(self._serialised) < CACHED:
-                self._serialised[key] = fixed
-        return fixed.copy()
+        heads = self._serialised
+        if heads is not None:
+            key = (logger, record.process, record.processName, record.thread, record.threadName)
+            fixed = heads.get(key)
+            if fixed is not None:
+                return fixed.copy()
+        return self._line(logger, record)
 
     def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
         """Return the ECS object for *event*.
