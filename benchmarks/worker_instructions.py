@@ -9,7 +9,7 @@ it: for each of its set-ups, a ``celery -A throughput_app worker -P solo`` runs 
 tasks (Redis 127.0.0.1:6379, db 14), until the last task has run; it is then stopped.
 Done for two N, the difference of the totals divided by the difference of the N is
 one task's instructions, the worker's start-up and shut-down left out.  Up to one
-worker per CPU runs at a time; a run of the four default set-ups takes a few minutes.
+worker per CPU runs at a time; a run of the five set-ups takes about ten minutes.
 
 The table gives each set-up's instructions per task, celery ``-l INFO``'s count over
 it (the speed ratio, as tasks/s gives it), and what it adds to celery ``-l WARNING``,
@@ -112,7 +112,7 @@ def main() -> int:
             for setup in setups
             for n in (low, high)
         }
-        per_task = {s: (runs[s, high].result() - runs[s, low].result()) / (high - low)
+        per_task = {s: round((runs[s, high].result() - runs[s, low].result()) / (high - low))
                     for s in setups}  # fmt: skip
     quiet, baseline = per_task[SETUPS[0]], per_task[SETUPS[BASELINE]]
     times = "\N{MULTIPLICATION SIGN}"
@@ -122,7 +122,7 @@ def main() -> int:
     for setup in setups:
         count = per_task[setup]
         print(f"| {setup.label} | {count:,.0f} | {baseline / count:.3f} | {count - quiet:,.0f} |")
-    allowed = baseline / TARGET
+    allowed = round(baseline / TARGET)
     print(
         f"\n{TARGET}{times} celery `-l INFO` allows {allowed:,.0f} instructions a task: "
         f"{allowed - quiet:,.0f} on top of celery `-l WARNING`."
