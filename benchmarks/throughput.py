@@ -155,6 +155,37 @@ def count_lines(log: Path, check_json: bool) -> tuple[int, int, str]:
     return lines, not_json, sample
 
 
+def worker_env(setup: Setup, queue: str, tasks: int) -> dict[str, str]:
+    """Return the environment ``throughput_app`` reads: its set-up, queue and task count."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(HERE),
+        "BENCH_SETUP": setup.app_setup,
+        "BENCH_BROKER_URL": BROKER_URL,
+        "BENCH_QUEUE": queue,
+        "BENCH_RUN_KEY": queue,
+        "BENCH_TASKS": str(tasks),
+    }
+
+
+def worker_command(setup: Setup, queue: str, pool: str) -> list[str]:
+    """Return the ``celery worker`` command line for *setup* on *queue*."""
+    return [
+        sys.executable, "-m", "celery", "-A", "throughput_app", "worker",
+        "-P", pool, "-l", setup.level, "-n", f"{queue}@%h",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+
+
+def start_worker(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start *command* in its own process group, its stdout and stderr to *log*."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command, cwd=HERE, env=env, stdout=out, stderr=out,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+
+
 def run_one(
     setup: Setup,
     *,
@@ -171,28 +202,11 @@ def run_one(
     queue = f"{prefix}-{tag}"
     client.delete(f"{queue}:count", f"{queue}:start", f"{queue}:end")
     fill(producer_app, queue, tasks)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(HERE),
-        "BENCH_SETUP": setup.app_setup,
-        "BENCH_BROKER_URL": BROKER_URL,
-        "BENCH_QUEUE": queue,
-        "BENCH_RUN_KEY": queue,
-        "BENCH_TASKS": str(tasks),
-    }
-    command = [
-        sys.executable, "-m", "celery", "-A", "throughput_app", "worker",
-        "-P", pool, "-l", setup.level, "-n", f"{queue}@%h",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
+    command = worker_command(setup, queue, pool)
     if pool != "solo":
         command += ["-c", str(concurrency)]
     log = workdir / f"{queue}.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            command, cwd=HERE, env=env, stdout=out, stderr=out,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+    worker = start_worker(command, worker_env(setup, queue, tasks), log)
     cpu_start = cpu_end = float("nan")
     try:
         deadline = time.monotonic() + timeout

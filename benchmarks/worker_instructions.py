@@ -23,7 +23,6 @@ import argparse
 import contextlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,18 @@ from pathlib import Path
 
 import redis
 from celery import Celery
-from throughput import BASELINE, BROKER_URL, HERE, SETUPS, Setup, cleanup, fill, stop
+from throughput import (
+    BASELINE,
+    BROKER_URL,
+    SETUPS,
+    Setup,
+    cleanup,
+    fill,
+    start_worker,
+    stop,
+    worker_command,
+    worker_env,
+)
 
 TARGET = 1.05
 """The throughput target: tasks/s at least 1.05 times celery ``-l INFO``'s."""
@@ -53,28 +63,12 @@ def run_one(setup: Setup, tasks: int, prefix: str, workdir: Path, timeout: float
     producer_app = Celery("instructions_producer", broker=BROKER_URL, set_as_current=False)
     queue = f"{prefix}-{uuid.uuid4().hex[:8]}"
     fill(producer_app, queue, tasks)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(HERE),
-        "PYTHONHASHSEED": "0",
-        "BENCH_SETUP": setup.app_setup,
-        "BENCH_BROKER_URL": BROKER_URL,
-        "BENCH_QUEUE": queue,
-        "BENCH_RUN_KEY": queue,
-        "BENCH_TASKS": str(tasks),
-    }
+    env = {**worker_env(setup, queue, tasks), "PYTHONHASHSEED": "0"}
     out = workdir / f"{queue}.callgrind"
-    command = [
-        "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-        sys.executable, "-m", "celery", "-A", "throughput_app", "worker", "-P", "solo",
-        "-l", setup.level, "-n", f"{queue}@%h",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
-    with (workdir / f"{queue}.log").open("wb") as log:
-        worker = subprocess.Popen(
-            command, cwd=HERE, env=env, stdout=log, stderr=log,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+    valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    worker = start_worker(
+        valgrind + worker_command(setup, queue, "solo"), env, workdir / f"{queue}.log"
+    )
     try:
         deadline = time.monotonic() + timeout
         while client.get(f"{queue}:end") is None:
