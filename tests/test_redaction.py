@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -96,3 +98,74 @@ def test_reprs_are_capped() -> None:
     shown = Redactor().redact_repr(repr(list(range(5000))))
     assert len(shown) < 1100
     assert shown.endswith("chars]")
+
+
+@pytest.mark.parametrize(
+    ("text", "leaked"),
+    [
+        (
+            "{'when': datetime.datetime(2024, 1, 1, 0, 0), "
+            "'headers': {'Authorization': 'Bearer S1', 'Accept': 'json'}}",
+            "S1",
+        ),
+        ("{'when': Decimal('1.5'), 'items': [{'token': 'S2'}, {'token': 'S3'}]}", "S2"),
+        ("(<object at 0x1>, [({'a': {'password': 'S4'}},)])", "S4"),
+        ("{'o': Thing(), ('tenant', 'api_key'): 'S5', 7: {'secret': 'S6'}}", "S5"),
+        ("{'o': Thing(), 7: {'secret': 'S6'}}", "S6"),
+        ("{'o': Thing(), 'note': \"it's {'token': no}\", 'cookie': 'S7'}", "S7"),
+        ("{'o': Thing(), b'session': b'S8'}", "S8"),
+        ("Login(user='bob', creds=Creds(password='S9, S9'))", "S9"),
+        ("<Login user=bob api-key=S10>", "S10"),
+        ("{'o': Thing(), 'password': ('S11', {'x': 1}), 'n': 2}", "S11"),
+    ],
+)
+def test_reprs_that_are_not_literals_hide_every_secret(text: str, leaked: str) -> None:
+    shown = Redactor().redact_repr(text)
+    assert leaked not in shown, shown
+    assert REDACTED in shown
+
+
+def test_what_a_non_literal_repr_keeps() -> None:
+    text = "{'when': datetime.datetime(2024, 1, 1, 0, 0), 'auth': {'token': 't', 'user': 'bob'}}"
+    assert Redactor().redact_repr(text) == (
+        "{'when': datetime.datetime(2024, 1, 1, 0, 0), 'auth': {'token': '[REDACTED]', "
+        "'user': 'bob'}}"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{'when': datetime.datetime(2024, 1, 1), 'password': 'S1-cut-here",
+        "{'when': datetime.datetime(2024, 1, 1), 'password': 'S1-cut}here",
+        "{'when': datetime.datetime(2024, 1, 1), 'password': {'a': ['S1-cut-here",
+        "{'when': datetime.datetime(2024, 1, 1), 'note': 'it is cut here, token=S1",
+    ],
+)
+def test_a_repr_cut_inside_a_secret_hides_the_rest(text: str) -> None:
+    shown = Redactor().redact_repr(text)
+    assert "S1" not in shown, shown
+
+
+def test_values_are_redacted_before_they_become_text() -> None:
+    padding = {f"k{i}": "x" * 50 for i in range(40)}
+    value = (
+        {"when": datetime.datetime(2024, 1, 1), **padding, "headers": {"token": "S1"}},
+        [{"items": ({"password": "S2"},)}],
+        _Creds("S3"),
+        Decimal("1.5"),
+    )
+    shown = Redactor().redact_value_repr(value)
+    assert not [s for s in ("S1", "S2", "S3") if s in shown], shown
+    assert len(shown) < 1100
+    short = Redactor().redact_value_repr({"at": datetime.datetime(2024, 1, 1), "token": "t"})
+    assert short == "{'at': datetime.datetime(2024, 1, 1, 0, 0), 'token': '[REDACTED]'}"
+
+
+class _Creds:
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    def __repr__(self) -> str:
+        return f"Creds(secret={self.secret!r})"
+

@@ -12,7 +12,6 @@ unless ``keep_celery_lines=True``.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import signal as _signal
 import threading
@@ -35,7 +34,8 @@ from .processors import (
     TASK_ATTR,
     exception_fields,
 )
-from .redaction import MAX_REPR_CHARS, Redactor
+from .redaction import MAX_REPR_CHARS
+from .redaction import redactor_for as _redactor
 from .tracing import traceparent_ids
 
 __all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle"]
@@ -78,9 +78,20 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 3)
 
 
-@functools.lru_cache(maxsize=8)
-def _redactor(patterns: tuple[str, ...]) -> Redactor:
-    return Redactor(patterns)
+def _chosen_repr(given: object, value: Any) -> str | None:
+    """Return the producer's own ``argsrepr``/``kwargsrepr`` if it chose one, else ``None``.
+
+    celery writes ``saferepr(args)`` there unless the caller passed its own (to mask
+    the arguments); only a chosen one is worth more than the values themselves.  The
+    arguments may have crossed the broker as a list rather than a tuple.
+    """
+    if not isinstance(given, str) or not given:
+        return None
+    if isinstance(value, list | tuple):
+        written = {saferepr(list(value), MAX_REPR_CHARS), saferepr(tuple(value), MAX_REPR_CHARS)}
+    else:
+        written = {saferepr(value, MAX_REPR_CHARS)}
+    return None if given in written else given
 
 
 def _duration_ms(task_id: object) -> float | None:
@@ -292,10 +303,14 @@ class TaskLifecycle:
         }
         if options.log_args:
             redactor = _redactor(options.redact_keys)
-            request = task.request
-            for name, value in (("args", args), ("kwargs", kwargs)):
-                shown = getattr(request, f"{name}repr", None) or saferepr(value, MAX_REPR_CHARS)
-                fields[name] = redactor.redact_repr(str(shown))
+            positional = tuple(args) if isinstance(args, list) else args  # as called
+            for name, value in (("args", positional), ("kwargs", kwargs)):
+                chosen = _chosen_repr(getattr(task.request, f"{name}repr", None), value)
+                fields[name] = (
+                    redactor.redact_value_repr(value)
+                    if chosen is None
+                    else redactor.redact_repr(chosen)
+                )
         self._emit(
             "task_started",
             current,
@@ -316,8 +331,7 @@ class TaskLifecycle:
         fields: dict[str, Any] = {"duration_ms": duration}
         options = self.options()
         if options.log_result:
-            shown = saferepr(result, MAX_REPR_CHARS)
-            fields["result"] = _redactor(options.redact_keys).redact_repr(shown)
+            fields["result"] = _redactor(options.redact_keys).redact_value_repr(result)
         self._emit(
             "task_succeeded",
             task,

@@ -4,19 +4,28 @@ A key matches when, lower-cased and with ``-``, ``_``, ``.`` and spaces removed,
 contains one of the patterns (``X-Api-Key`` and ``api_key`` both contain ``apikey``).
 Matching is by key only, at any depth of nested mappings and lists, in everything the
 caller adds to a line: bound context, ``extra=``, keyword fields, propagated keys.
+
+Text that holds keys (a task's arguments as celery's ``repr``) is redacted by reading it:
+a value written after a secret-looking key and ``:`` or ``=`` is replaced up to the end
+of that value, brackets and quotes counted; a value the text cuts off is replaced up to
+the end of the text.  Key-based redaction does not see secrets in free text, exception
+messages or an object's ``str()``.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from celery.utils.saferepr import saferepr
+
 from .processors import CONFLICTS_KEY, OWNED_KEYS, EventDict
 
-__all__ = ["DEFAULT_REDACT_KEYS", "MAX_REPR_CHARS", "REDACTED", "Redactor"]
+__all__ = ["DEFAULT_REDACT_KEYS", "MAX_REPR_CHARS", "REDACTED", "Redactor", "redactor_for"]
 
 REDACTED = "[REDACTED]"
 
@@ -43,10 +52,15 @@ DEFAULT_REDACT_KEYS: tuple[str, ...] = (
 """The default patterns (see the module's docstring for how keys are matched)."""
 
 _NORMALISE = re.compile(r"[-_.\s]")
-_PAIR = re.compile(
-    r"""(?P<key>['"]?[\w\-.]+['"]?)(?P<sep>\s*[:=]\s*)"""
-    r"""(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,}\)\]\s]+)"""
+_TOKEN = re.compile(
+    r"""(?P<string>[rbuRBU]{0,2}(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"))"""
+    r"""|(?P<word>[\w\-.]+)|(?P<space>\s+)|(?P<other>.)""",
+    re.DOTALL,
 )
+"""One token of a repr: a quoted string, a word, spaces, or one other character (the quote
+of a string the text cuts off is one)."""
+_OPENING = {"(": ")", "[": "]", "{": "}", "<": ">"}
+_CLOSING = frozenset(_OPENING.values())
 MAX_REPR_CHARS = 1024
 """How much of a task's args, kwargs or result repr a line keeps."""
 _LITERAL_LIMIT = 16_384
@@ -102,8 +116,8 @@ class Redactor:
     def redact_repr(self, text: str) -> str:
         """Redact a ``repr`` (celery's ``argsrepr``/``kwargsrepr``), then cap its size.
 
-        A repr of literals is parsed and redacted like any value; anything else has its
-        ``key: value`` and ``key=value`` pairs with secret-looking keys replaced.
+        A repr of literals is parsed and redacted like any value; anything else is read
+        by :meth:`redact_text`.
         """
         redacted = None
         if self.patterns and len(text) <= _LITERAL_LIMIT:
@@ -112,16 +126,64 @@ class Redactor:
             except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                 redacted = None
         if redacted is None:
-            redacted = _PAIR.sub(self._redact_pair, text) if self.patterns else text
-        if len(redacted) > MAX_REPR_CHARS:
-            cut = len(redacted) - MAX_REPR_CHARS
-            redacted = f"{redacted[:MAX_REPR_CHARS]}…[truncated {cut} chars]"
-        return redacted
+            redacted = self.redact_text(text)
+        return _capped(redacted)
 
-    def _redact_pair(self, match: re.Match[str]) -> str:
-        if not self.is_secret(match["key"].strip("'\"")):
-            return match[0]
-        return f"{match['key']}{match['sep']}'{REDACTED}'"
+    def redact_value_repr(self, value: Any) -> str:
+        """Return a capped ``repr`` of *value*, its secrets redacted before it is text.
+
+        The structure is redacted first, so neither an object in it nor the cut at
+        :data:`MAX_REPR_CHARS` can hide a key; the text is then read by
+        :meth:`redact_text` for the ``key=value`` pairs of objects' own reprs.
+        """
+        if not self.patterns:
+            return _capped(saferepr(value, MAX_REPR_CHARS))
+        return _capped(self.redact_text(saferepr(self.redact(value), MAX_REPR_CHARS)))
+
+    def redact_text(self, text: str) -> str:
+        """Replace what follows each secret-looking key and ``:`` or ``=`` in *text*.
+
+        A key is a quoted string, a word, or a bracketed group (a tuple key) written
+        just before the separator.  The value replaced runs to the next ``,`` or
+        closing bracket outside brackets and strings of its own, or to the end of a
+        text that is cut off inside it: too much is replaced rather than too little.
+        """
+        if not self.patterns:
+            return text
+        out: list[str] = []
+        key: str | None = None
+        opened: list[int] = []
+        pos, end = 0, len(text)
+        while pos < end:
+            match = _TOKEN.match(text, pos)
+            assert match is not None  # every character is at least "other"
+            token, kind = match[0], match.lastgroup
+            pos = match.end()
+            if kind == "space":
+                out.append(token)
+                continue
+            if (
+                token in ":="
+                and key is not None
+                and not text.startswith("=", pos)
+                and self.is_secret(key)
+            ):
+                spaces = len(text) - len(text[pos:].lstrip())
+                out.append(f"{token}{text[pos:spaces]}'{REDACTED}'")
+                pos = _value_end(text, spaces)
+                key = None
+                continue
+            key = None
+            if kind == "string":
+                key = token.lstrip("rbuRBU")[1:].rstrip("'\"")
+            elif kind == "word":
+                key = token
+            elif token in _OPENING:
+                opened.append(pos - 1)
+            elif token in _CLOSING and opened:
+                key = text[opened.pop() : pos]
+            out.append(token)
+        return "".join(out)
 
     def redact_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Redact the caller's *fields* in place (the keys, then nested values)."""
@@ -147,3 +209,38 @@ class Redactor:
             elif isinstance(value, Mapping | list | tuple):
                 event[key] = self.redact(value)
         return event
+
+
+@functools.lru_cache(maxsize=8)
+def redactor_for(patterns: tuple[str, ...]) -> Redactor:
+    """Return the one :class:`Redactor` for *patterns*, shared by every caller."""
+    return Redactor(patterns)
+
+
+def _value_end(text: str, pos: int) -> int:
+    """Where the value that starts at *pos* in *text* ends (the text's end if cut off)."""
+    depth = 0
+    end = len(text)
+    while pos < end:
+        match = _TOKEN.match(text, pos)
+        assert match is not None
+        token = match[0]
+        if match.lastgroup == "other":
+            if token in "'\"":
+                return end  # a string cut off, or a text that cannot be read
+            if token in _OPENING:
+                depth += 1
+            elif token in _CLOSING or token == ",":
+                if depth == 0:
+                    return pos
+                if token != ",":
+                    depth -= 1
+        pos = match.end()
+    return end
+
+
+def _capped(text: str) -> str:
+    if len(text) <= MAX_REPR_CHARS:
+        return text
+    cut = len(text) - MAX_REPR_CHARS
+    return f"{text[:MAX_REPR_CHARS]}…[truncated {cut} chars]"

@@ -8,6 +8,7 @@ celery-logkit variables; the ``LOGKIT_<OPTION>`` ones stay for logkit to read.
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import os
@@ -254,3 +255,9 @@ def slow(seconds: float) -> None:
 def sign_in(user: str, password: str, remember: bool = False) -> dict[str, str]:
     """Take a secret argument and return a secret."""
     return {"user": user, "session": "s3cr3t-session"}
+
+
+@app.task
+def echo_kwargs(**kwargs: object) -> dict[str, object]:
+    """Return the keyword arguments, secrets and all, with a value that is no literal."""
+    return {**kwargs, "at": datetime.datetime(2024, 1, 1)}
