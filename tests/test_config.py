@@ -343,3 +343,21 @@ def test_the_reference_lists_exactly_the_options() -> None:
         assert cells[4] == f"`LOGKIT_{name.upper()}`", cells
         flag = config.COMMAND_LINE.get(name)
         assert cells[5] == (f"`{flag}`" if flag else ""), cells
+
+
+@pytest.mark.parametrize("not_set", [None, "", "  "])
+def test_not_set_means_the_default_in_every_source(not_set: str | None) -> None:
+    given = {"redact_keys": not_set, "propagate": not_set}
+    assert Options.resolve({}, given, environ={}) == Options()
+    assert Options.from_kwargs(given) == Options()
+    assert Options(redact_keys=not_set) == Options()  # type: ignore[arg-type]
+    setting = {"logkit_redact_keys": ["pin"]}
+    assert Options.resolve(setting, given, environ={}).redact_keys == ("pin",), (
+        "the next source down decides"
+    )
+
+
+def test_only_an_empty_list_turns_redaction_off() -> None:
+    assert Options.resolve({}, {"redact_keys": []}, environ={}).redact_keys == ()
+    assert Options.resolve({}, {"redact_keys": ()}, environ={}).redact_keys == ()
+    assert Options(redact_keys=()).redact_keys == ()

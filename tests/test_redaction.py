@@ -169,3 +169,9 @@ class _Creds:
     def __repr__(self) -> str:
         return f"Creds(secret={self.secret!r})"
 
+
+@pytest.mark.parametrize("not_set", [None, "", "  "])
+def test_patterns_not_set_are_the_defaults(not_set: str | None) -> None:
+    assert Redactor(not_set).patterns == Redactor().patterns
+    assert Redactor([]).patterns == (), "an empty list turns redaction off"
+    assert Redactor("pin, otp").patterns == ("pin", "otp")

@@ -66,6 +66,16 @@ class Installation:
 
 
 _installation: Installation | None = None
+_config_logger = logging.getLogger("celery_logkit.config")
+
+
+def _warn_if_redaction_is_off(**_: Any) -> None:
+    """At a worker's start, say that nothing is redacted when ``redact_keys`` is empty."""
+    if _installation is not None and not _installation.options().redact_keys:
+        _config_logger.warning(
+            "redaction is off (redact_keys is an empty list): values under "
+            "secret-looking keys are written as they are"
+        )
 
 
 def _guarded(receiver: Callable[..., None]) -> Callable[..., None]:
@@ -112,6 +122,7 @@ def install(app: Celery, **options: Any) -> Celery:
         (signals.after_setup_logger, worker.on_after_setup_logger),
         (signals.after_setup_task_logger, worker.on_after_setup_task_logger),
         (signals.celeryd_after_setup, worker.on_celeryd_after_setup),
+        (signals.celeryd_after_setup, _warn_if_redaction_is_off),
         (signals.beat_init, beat.on_beat_init),
         (signals.before_task_publish, lifecycle.before_task_publish),
         (signals.after_task_publish, lifecycle.after_task_publish),

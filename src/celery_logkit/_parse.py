@@ -72,9 +72,7 @@ def check_text(label: str, value: Any) -> str | None:
 
 
 def check_names(label: str, value: Any) -> tuple[str, ...]:
-    """Accept key names: a list of strings or a comma-separated string; ``None`` is none."""
-    if value is None:
-        return ()
+    """Accept key names: a list of strings or a comma-separated string."""
     if isinstance(value, str):
         return _split(value)
     if isinstance(value, Mapping) or not isinstance(value, Iterable):

@@ -94,8 +94,11 @@ class Options:
     log_result: bool = False
 
     def __post_init__(self) -> None:
-        for name, (check, _) in _OPTIONS.items():
-            object.__setattr__(self, name, check(name, getattr(self, name)))
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if not _given(value):
+                value = _default(field)
+            object.__setattr__(self, field.name, _OPTIONS[field.name][0](field.name, value))
 
     def level(self, event: str) -> int | None:
         """Return *event*'s level, or ``None`` when it is turned off."""
@@ -140,7 +143,11 @@ class Options:
         sources = [
             _from_environment(os.environ if environ is None else environ),
             _from_settings(settings),
-            {name: _OPTIONS[name][0](name, value) for name, value in options.items()},
+            {
+                name: _OPTIONS[name][0](name, value)
+                for name, value in options.items()
+                if _given(value)
+            },
             {
                 name: _check(name, COMMAND_LINE[name], value)
                 for name, value in (command_line or {}).items()
@@ -164,8 +171,19 @@ def _check(name: str, label: str, value: Any) -> Any:
 
 
 def _given(value: Any) -> bool:
-    """Whether a setting or variable says something: ``None`` and blank text do not."""
+    """Whether a value says something: ``None`` and blank text do not, in every source.
+
+    An unset variable read with ``os.environ.get()`` is ``None``, and deployment files
+    often leave the unused ones empty: neither may change an option, above all not turn
+    redaction off (that takes an empty list, or the word ``none``).
+    """
     return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _default(field: dataclasses.Field[Any]) -> Any:
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return field.default
 
 
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:

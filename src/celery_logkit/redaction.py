@@ -72,8 +72,17 @@ _CACHE_SIZE = 4096
 class Redactor:
     """A processor that replaces the values of secret-looking keys."""
 
-    def __init__(self, patterns: Iterable[str] = DEFAULT_REDACT_KEYS) -> None:
-        self.patterns = tuple(_NORMALISE.sub("", p.lower()) for p in patterns if p)
+    def __init__(self, patterns: Iterable[str] | None = DEFAULT_REDACT_KEYS) -> None:
+        """Match keys against *patterns*: key names, or one comma-separated string.
+
+        ``None`` and blank text are "not set" (the defaults), as everywhere in the
+        configuration; only an empty list turns redaction off.
+        """
+        if isinstance(patterns, str):
+            patterns = patterns.split(",") if patterns.strip() else None
+        if patterns is None:
+            patterns = DEFAULT_REDACT_KEYS
+        self.patterns = tuple(_NORMALISE.sub("", p.strip().lower()) for p in patterns if p.strip())
         self._verdicts: dict[str, bool] = {}
 
     def is_secret(self, key: object) -> bool:

@@ -35,7 +35,8 @@ def test_environment_variables_change_the_lines(fs_broker: Broker, tmp_path: Pat
     assert [r["task_id"] for r in celery_lines] == [task_id], "celery's own line is kept"
     assert "level" in events[0], "LOGKIT_SHEMA is not LOGKIT_SCHEMA: the default schema"
     warnings = [r for r in worker.records if r["logger"] == "celery_logkit.config"]
-    assert [r["level"] for r in warnings] == ["warning"]
+    assert [r["level"] for r in warnings] == ["warning", "warning"]
+    assert warnings[1]["message"].startswith("redaction is off"), "LOGKIT_REDACT_KEYS=none"
     assert "'LOGKIT_SHEMA' (did you mean 'LOGKIT_SCHEMA'?)" in warnings[0]["message"]
     assert "LOGKIT_BROKER_URL" not in warnings[0]["message"], "the harness's own are taken"
 

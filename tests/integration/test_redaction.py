@@ -38,3 +38,18 @@ def test_args_and_result_that_are_not_literals(fs_broker: Broker, tmp_path: Path
     assert "'Authorization': '[REDACTED]', 'Accept': 'json'" in started["kwargs"]
     succeeded = next(r for r in worker.events(task_id) if event_name(r) == "task_succeeded")
     assert "'at': datetime.datetime(2024, 1, 1, 0, 0)" in succeeded["result"]
+
+
+def test_redaction_turned_off_is_said_once_at_start_up(fs_broker: Broker, tmp_path: Path) -> None:
+    options = {"redact_keys": [], "log_args": True}
+    worker = Worker(
+        fs_broker, tmp_path, pool="solo", env={"LOGKIT_INSTALL_OPTIONS": json.dumps(options)}
+    )
+    with worker:
+        task_id = worker.send("sign_in", "bob", kwargs={"password": "hunter2"})
+        worker.wait_for_task_end(task_id)
+    notices = [r for r in worker.records if r["logger"] == "celery_logkit.config"]
+    assert [(r["level"], r["message"]) for r in notices] == [
+        ("warning", "redaction is off (redact_keys is an empty list): values under "
+         "secret-looking keys are written as they are"),
+    ]  # fmt: skip
