@@ -12,6 +12,7 @@ from celery import Celery, signals
 from ._cli import add_worker_options
 from ._errors import report_internal_error
 from .beat import BeatIntegration
+from .celery_lines import CeleryLineArguments
 from .config import Options
 from .formatter import set_installed_app_name
 from .lifecycle import ReplacedCeleryLines, TaskLifecycle
@@ -144,4 +145,7 @@ def install(app: Celery, **options: Any) -> Celery:
     replaced = ReplacedCeleryLines(lifecycle, lambda: installation.options().keep_celery_lines)
     for name in ReplacedCeleryLines.LOGGERS:
         logging.getLogger(name).addFilter(replaced)
+    arguments = CeleryLineArguments(installation.options)
+    for name in CeleryLineArguments.LOGGERS:
+        logging.getLogger(name).addFilter(arguments)
     return app

@@ -40,6 +40,45 @@ def test_args_and_result_that_are_not_literals(fs_broker: Broker, tmp_path: Path
     assert "'at': datetime.datetime(2024, 1, 1, 0, 0)" in succeeded["result"]
 
 
+@pytest.mark.parametrize(
+    ("loglevel", "env", "shown"),
+    [
+        ("DEBUG", {}, "[not logged]"),
+        ("INFO", {"LOGKIT_KEEP_CELERY_LINES": "1"}, "[not logged]"),
+        (
+            "INFO",
+            {"LOGKIT_KEEP_CELERY_LINES": "1", "LOGKIT_LOG_RESULT": "1"},
+            "{'user': 'bob', 'session': '[REDACTED]'}",
+        ),
+    ],
+    ids=["debug", "keep_celery_lines", "keep_celery_lines-log_result"],
+)
+def test_celerys_own_lines_keep_the_promise(
+    fs_broker: Broker, tmp_path: Path, loglevel: str, env: dict[str, str], shown: str
+) -> None:
+    worker = Worker(fs_broker, tmp_path, pool="solo", loglevel=loglevel, env=env)
+    with worker:
+        task_id = worker.send("sign_in", "bob", kwargs={"password": "hunter2"})
+        worker.wait_for_task_end(task_id)
+        if loglevel == "INFO":
+            worker.wait_for(
+                lambda r: (
+                    "succeeded in" in r["message"] and r["logger"] != "celery_logkit.lifecycle"
+                )
+            )
+    assert "hunter2" not in _text(worker)
+    assert "s3cr3t" not in _text(worker)
+    celery_lines = [r for r in worker.records if r["logger"].startswith("celery.")]
+    if loglevel == "DEBUG":
+        apply = [r for r in celery_lines if r["message"].startswith("TaskPool: Apply")]
+        assert len(apply) == 1
+        assert apply[0]["message"].endswith("(args:[not logged] kwargs:[not logged])")
+    else:
+        success = [r for r in celery_lines if "succeeded in" in r["message"]]
+        assert len(success) == 1
+        assert success[0]["message"].endswith(f"s: {shown}")
+
+
 def test_redaction_turned_off_is_said_once_at_start_up(fs_broker: Broker, tmp_path: Path) -> None:
     options = {"redact_keys": [], "log_args": True}
     worker = Worker(
