@@ -60,6 +60,7 @@ _TOKEN = re.compile(
 """One token of a repr: a quoted string, a word, spaces, or one other character (the quote
 of a string the text cuts off is one)."""
 _OPENING = {"(": ")", "[": "]", "{": "}", "<": ">"}
+_REDACTED_TEXT = repr(REDACTED)
 _CLOSING = frozenset(_OPENING.values())
 MAX_REPR_CHARS = 1024
 """How much of a task's args, kwargs or result repr a line keeps."""
@@ -157,42 +158,43 @@ class Redactor:
         closing bracket outside brackets and strings of its own, or to the end of a
         text that is cut off inside it: too much is replaced rather than too little.
         """
-        if not self.patterns:
+        if not self.patterns or not self._mentions_a_pattern(text):
             return text
-        out: list[str] = []
+        pieces: list[str] = []
+        done = 0
         key: str | None = None
         opened: list[int] = []
-        pos, end = 0, len(text)
-        while pos < end:
-            match = _TOKEN.match(text, pos)
-            assert match is not None  # every character is at least "other"
-            token, kind = match[0], match.lastgroup
-            pos = match.end()
-            if kind == "space":
-                out.append(token)
+        for match in _TOKEN.finditer(text):
+            start, kind = match.start(), match.lastgroup
+            if start < done or kind == "space":
                 continue
-            if (
-                token in ":="
-                and key is not None
-                and not text.startswith("=", pos)
-                and self.is_secret(key)
-            ):
-                spaces = len(text) - len(text[pos:].lstrip())
-                out.append(f"{token}{text[pos:spaces]}'{REDACTED}'")
-                pos = _value_end(text, spaces)
-                key = None
-                continue
+            token = match[0]
+            if kind == "other" and token in ":=" and key is not None:
+                after = match.end()
+                if not text.startswith("=", after) and self.is_secret(key):
+                    value = after + len(text[after:]) - len(text[after:].lstrip())
+                    pieces += (text[done:value], _REDACTED_TEXT)
+                    done = _value_end(text, value)
+                    key = None
+                    continue
             key = None
             if kind == "string":
-                key = token.lstrip("rbuRBU")[1:].rstrip("'\"")
+                key = token.lstrip("rbuRBU")[1:-1]
             elif kind == "word":
                 key = token
             elif token in _OPENING:
-                opened.append(pos - 1)
+                opened.append(start)
             elif token in _CLOSING and opened:
-                key = text[opened.pop() : pos]
-            out.append(token)
-        return "".join(out)
+                key = text[opened.pop() : match.end()]
+        if not pieces:
+            return text
+        pieces.append(text[done:])
+        return "".join(pieces)
+
+    def _mentions_a_pattern(self, text: str) -> bool:
+        """Whether any pattern is in *text* at all (no key of it can match otherwise)."""
+        normal = _NORMALISE.sub("", text.lower())
+        return any(pattern in normal for pattern in self.patterns)
 
     def redact_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Redact the caller's *fields* in place (the keys, then nested values)."""
