@@ -31,6 +31,8 @@ def test_args_and_result_that_are_not_literals(fs_broker: Broker, tmp_path: Path
     with worker:
         task_id = worker.send("echo_kwargs", kwargs=SECRET_KWARGS)
         worker.wait_for(lambda r: r.get("task_id") == task_id and "succeeded in" in r["message"])
+        masked = worker.send("sign_in", "bob", "ARG-SECRET-4", argsrepr="('bob', '***')")
+        worker.wait_for_task_end(masked)
     leaked = [line.text for line in worker.lines if "SECRET" in line.text]
     assert not leaked, leaked
     started = next(r for r in worker.events(task_id) if event_name(r) == "task_started")
@@ -38,6 +40,8 @@ def test_args_and_result_that_are_not_literals(fs_broker: Broker, tmp_path: Path
     assert "'Authorization': '[REDACTED]', 'Accept': 'json'" in started["kwargs"]
     succeeded = next(r for r in worker.events(task_id) if event_name(r) == "task_succeeded")
     assert "'at': datetime.datetime(2024, 1, 1, 0, 0)" in succeeded["result"]
+    chosen = next(r for r in worker.events(masked) if event_name(r) == "task_started")
+    assert chosen["args"] == "('bob', '***')", "the producer's own argsrepr"
 
 
 @pytest.mark.parametrize(
