@@ -6,6 +6,7 @@ import logging
 from types import SimpleNamespace
 
 from celery.app import trace
+from celery.exceptions import Retry
 
 from celery_logkit.config import Options
 from celery_logkit.lifecycle import ReplacedCeleryLines, TaskLifecycle, _signame
@@ -64,3 +65,37 @@ def test_signal_names() -> None:
     assert _signame("9") == (9, "SIGKILL")
     assert _signame(None) == (None, None)
     assert _signame(999) == (999, None)
+
+
+UNPRINTABLE = "<exception str() failed>"
+"""What Python's tracebacks print for an exception whose ``__str__`` raises."""
+
+
+class BadStr(Exception):
+    """An exception whose ``__str__`` reads an attribute its ``__init__`` did not set."""
+
+    def __str__(self) -> str:
+        return f"API error {self.detail}"  # type: ignore[attr-defined]
+
+
+def test_an_exception_whose_str_raises_is_still_described(captured: Captured) -> None:
+    lifecycle = TaskLifecycle(Options)
+    task = SimpleNamespace(name="proj.call", request=SimpleNamespace(id=None), max_retries=3)
+    request = SimpleNamespace(id="r1", retries=0)
+    lifecycle.on_task_retry(sender=task, request=request, reason=Retry(exc=BadStr(1), when=5))
+    try:
+        raise BadStr(500)
+    except BadStr as exc:
+        lifecycle.on_task_failure(sender=task, task_id="f1", exception=exc)
+    events = {r["event"]: r for r in captured.records}
+    assert set(events) == {"task_retrying", "task_failed"}, captured.records
+    retrying = events["task_retrying"]
+    assert (retrying["task_id"], retrying["level"]) == ("r1", "warning")
+    assert retrying["reason"] == f"BadStr: {UNPRINTABLE}"
+    failed = events["task_failed"]
+    assert (failed["task_id"], failed["task_name"], failed["level"]) == ("f1", "proj.call", "error")
+    assert failed["message"] == f"Task proj.call[f1] failed: BadStr: {UNPRINTABLE}"
+    error = failed["error"]
+    assert error["type"].endswith("BadStr")
+    assert error["message"] == UNPRINTABLE
+    assert error["stack_trace"].endswith(f"BadStr: {UNPRINTABLE}"), "message and stack agree"

@@ -34,6 +34,7 @@ from .processors import (
     STRUCTURED_FIELDS_ATTR,
     TASK_ATTR,
     exception_fields,
+    exception_text,
 )
 from .redaction import MAX_REPR_CHARS, Redactor
 from .tracing import traceparent_ids
@@ -91,10 +92,11 @@ def _duration_ms(task_id: object) -> float | None:
 
 
 def _describe(exc: object) -> str:
+    """``Type: text`` of an exception (its type alone if the text is empty), else its text."""
+    text = exception_text(exc)
     if isinstance(exc, BaseException):
-        text = str(exc)
         return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return str(exc)
+    return text
 
 
 def _error(exception: BaseException, einfo: Any, *, stack: bool) -> dict[str, str]:
