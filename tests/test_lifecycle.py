@@ -28,6 +28,7 @@ def test_celery_lines_replaced_unless_kept() -> None:
         record("celery.app.trace", trace.LOG_SUCCESS, {}),
         record("celery.app.trace", trace.LOG_FAILURE.strip(), {}),
         record("celery.app.trace", trace.LOG_RETRY, {}),
+        record("celery.app.trace", trace.LOG_REJECTED.strip(), {}),
         record("celery.worker.strategy", trace.LOG_RECEIVED, {}),
         record("celery.worker.request", "Discarding revoked task: %s[%s]", "t", "1"),
         record("celery.worker.request", "Task handler raised error: %r", exc),

@@ -15,6 +15,7 @@ import contextlib
 import functools
 import logging
 import signal as _signal
+import sys
 import threading
 import time
 from collections import OrderedDict, deque
@@ -22,7 +23,9 @@ from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime
 from typing import Any
 
+from celery import states
 from celery.app import trace as _trace
+from celery.exceptions import Reject, Retry
 from celery.utils.saferepr import saferepr
 
 from . import context, propagation
@@ -306,9 +309,49 @@ class TaskLifecycle:
             fields,
         )
 
-    def on_task_postrun(self, **_: Any) -> None:
-        """Drop the task's context, however the task ended."""
-        context.task_ended()
+    def on_task_postrun(
+        self,
+        sender: Any = None,
+        task_id: str | None = None,
+        retval: Any = None,
+        state: str | None = None,
+        **_: Any,
+    ) -> None:
+        """Log how the attempt ended when no other signal says so; drop the task's context.
+
+        Two endings reach no other receiver where the task ran: a ``Reject`` raised by
+        the task (``task_rejected``), and, in an eager call that propagates exceptions
+        (``task_eager_propagates``, ``apply(throw=True)``), the task's exception, which
+        celery re-raises to the caller with no state, then reports as an internal error
+        of its own (``task_failed``, or ``task_retrying`` for a ``Retry``, as without
+        propagation).  Both are logged here, while the task's context is still bound.
+        """
+        try:
+            if state == states.REJECTED and isinstance(retval, Reject):
+                self._rejected(sender, task_id, retval)
+            elif state is None and getattr(getattr(sender, "request", None), "is_eager", False):
+                exc = sys.exc_info()[1]  # the exception on its way to the caller, if any
+                if isinstance(exc, Exception):
+                    self._failures.append(exc)  # celery's internal error for it comes next
+                    if isinstance(exc, Retry):
+                        self.on_task_retry(sender=sender, request=sender.request, reason=exc)
+                    else:
+                        self.on_task_failure(sender=sender, task_id=task_id, exception=exc)
+        finally:
+            context.task_ended()
+
+    def _rejected(self, sender: Any, task_id: str | None, reject: Reject) -> None:
+        """``task_rejected`` (WARNING): the task rejected its message, requeued or not."""
+        task = self._task(task_id, sender, getattr(sender, "request", None))
+        reason = None if reject.reason is None else _describe(reject.reason)
+        requeue = bool(reject.requeue)
+        self._emit(
+            "task_rejected",
+            task,
+            "Task %s[%s] rejected (requeue=%s): %s",
+            (task.get("task_name"), task_id, requeue, reason),
+            {"reason": reason, "requeue": requeue, "duration_ms": _duration_ms(task_id)},
+        )
 
     def on_task_success(self, sender: Any = None, result: Any = None, **_: Any) -> None:
         """``task_succeeded`` (INFO) with the duration."""
@@ -358,7 +401,13 @@ class TaskLifecycle:
         einfo: Any = None,
         **_: Any,
     ) -> None:
-        """``task_failed``: ERROR with the stack, INFO without for ``Task.throws``."""
+        """``task_failed``: ERROR with the stack, INFO without for ``Task.throws``.
+
+        A ``Reject`` is not a failure: the task's own process logs it as
+        ``task_rejected`` (celery 5.7 also reports ``Reject(requeue=False)`` here).
+        """
+        if isinstance(exception, Reject):
+            return
         request = getattr(sender, "request", None)
         task = self._task(task_id, sender, request)
         if exception is not None:
@@ -389,7 +438,13 @@ class TaskLifecycle:
         einfo: Any = None,
         **_: Any,
     ) -> None:
-        """``task_internal_error`` (CRITICAL): celery itself failed around the task."""
+        """``task_internal_error`` (CRITICAL): celery itself failed around the task.
+
+        An eager task's exception that celery propagates is reported here too, after
+        ``task_postrun`` logged it as ``task_failed``: it is not logged twice.
+        """
+        if exception is not None and self.logged_failure(exception):
+            return
         task = self._task(task_id, sender)
         self._emit(
             "task_internal_error",
@@ -422,6 +477,7 @@ class ReplacedCeleryLines(logging.Filter):
             _trace.LOG_FAILURE.strip(),
             _trace.LOG_INTERNAL_ERROR.strip(),
             _trace.LOG_RETRY,
+            _trace.LOG_REJECTED.strip(),
             "Task %s[%s] retry: %s",
         }
     )
