@@ -10,6 +10,7 @@ from celery.exceptions import Retry
 
 from celery_logkit.config import Options
 from celery_logkit.lifecycle import ReplacedCeleryLines, TaskLifecycle, _signame
+from celery_logkit.processors import TASK_ATTR
 
 from .conftest import Captured
 
@@ -100,3 +101,18 @@ def test_an_exception_whose_str_raises_is_still_described(captured: Captured) ->
     assert error["type"].endswith("BadStr")
     assert error["message"] == UNPRINTABLE
     assert error["stack_trace"].endswith(f"BadStr: {UNPRINTABLE}"), "message and stack agree"
+
+
+def test_a_main_process_line_naming_a_task_gets_its_context(captured: Captured) -> None:
+    lifecycle = TaskLifecycle(Options)
+    replaced = ReplacedCeleryLines(lifecycle, lambda: False)
+    request = SimpleNamespace(id="t1", name="proj.slow", eta=None, hostname="w@h", retries=0)
+    lifecycle.on_task_received(request=request)
+    template = "Hard time limit (%ss) exceeded for %s[%s]"
+    line = record("celery.worker.request", template, 1, "proj.slow", "t1")
+    other = record("celery.worker.request", template, 1, "proj.slow", "unknown")
+    assert replaced.filter(line)
+    assert replaced.filter(other)
+    known = {"task_id": "t1", "task_name": "proj.slow", "retries": 0, "worker": "w@h"}
+    assert line.__dict__[TASK_ATTR] == known
+    assert TASK_ATTR not in other.__dict__

@@ -179,6 +179,19 @@ class TaskLifecycle:
         """Whether *exc* is an exception whose ``task_failed`` was just handled."""
         return any(exc is seen for seen in self._failures)
 
+    def task_named_in(self, args: tuple[Any, ...]) -> dict[str, Any] | None:
+        """Return the context of a received task whose id is one of *args*, if any.
+
+        celery's main process names a task in its lines' arguments (``Hard time limit
+        (%ss) exceeded for %s[%s]``); this is how such a line gets the task's fields.
+        """
+        for arg in args:
+            if isinstance(arg, str):
+                known = self._received.get(arg)
+                if known is not None:
+                    return dict(known)
+        return None
+
     # -- producer -------------------------------------------------------------------
 
     def before_task_publish(self, headers: Any = None, **_: Any) -> None:
@@ -459,9 +472,12 @@ class ReplacedCeleryLines(logging.Filter):
     """Drop celery's own lines for the steps :class:`TaskLifecycle` logs.
 
     A logger filter on celery's loggers: ``Task ... received``, ``... succeeded in``,
-    ``... retry:``, ``... raised unexpected/expected``, internal errors, discarded
-    revoked tasks and the main process's ``Task handler raised error`` for a failure
-    already logged as ``task_failed``.
+    ``... retry:``, ``... raised unexpected/expected``, ``Task ... reject requeue=``,
+    internal errors, discarded revoked tasks and the main process's ``Task handler
+    raised error`` for a failure already logged as ``task_failed``.
+
+    The lines it keeps that the main process writes about a task (``Soft time limit
+    (1s) exceeded for name[id]``) get that task's context, as if written inside it.
     """
 
     LOGGERS = (
@@ -490,12 +506,21 @@ class ReplacedCeleryLines(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Return False for a celery line that a lifecycle event replaces."""
         msg = record.msg
-        if not isinstance(msg, str) or self.keep():
+        if not isinstance(msg, str):
             return True
-        if msg in self._TEMPLATES or msg.startswith("Discarding revoked task"):
+        if not self.keep() and self._replaced(msg, record.args):
             return False
-        if msg.startswith("Received unregistered task") or msg.startswith("Received invalid"):
-            return False
-        if msg == "Task handler raised error: %r" and isinstance(record.args, tuple):
-            return not (record.args and self.lifecycle.logged_failure(record.args[0]))
+        if isinstance(record.args, tuple) and not context._task_context.get():
+            task = self.lifecycle.task_named_in(record.args)
+            if task is not None:
+                record.__dict__.setdefault(TASK_ATTR, task)
         return True
+
+    def _replaced(self, msg: str, args: Any) -> bool:
+        if msg in self._TEMPLATES or msg.startswith("Discarding revoked task"):
+            return True
+        if msg.startswith("Received unregistered task") or msg.startswith("Received invalid"):
+            return True
+        if msg == "Task handler raised error: %r" and isinstance(args, tuple):
+            return bool(args) and self.lifecycle.logged_failure(args[0])
+        return False
