@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from celery import Celery, Task
+from celery.exceptions import Reject
 
 import celery_logkit
 
@@ -254,3 +255,39 @@ def slow(seconds: float) -> None:
 def sign_in(user: str, password: str, remember: bool = False) -> dict[str, str]:
     """Take a secret argument and return a secret."""
     return {"user": user, "session": "s3cr3t-session"}
+
+
+class ApiError(Exception):
+    """An exception whose ``__str__`` fails: it reads an attribute ``__init__`` never set."""
+
+    def __str__(self) -> str:
+        return f"API error {self.detail}"  # type: ignore[attr-defined]
+
+
+@app.task(bind=True, max_retries=1, default_retry_delay=0)
+def unprintable_failure(self: Task) -> None:
+    """Retry once, then fail, each time with an exception whose ``__str__`` raises."""
+    if self.request.retries == 0:
+        raise self.retry(exc=ApiError(503))
+    raise ApiError(500)
+
+
+def _first_attempt(task_id: str) -> bool:
+    """Return True the first time a task with *task_id* asks (across processes)."""
+    folder = Path(HARNESS["LOGKIT_RENDEZVOUS_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        (folder / f"attempted-{task_id}").touch(exist_ok=False)
+    except FileExistsError:
+        return False
+    return True
+
+
+@app.task(bind=True, acks_late=True)
+def reject(self: Task, requeue: bool) -> str:
+    """Reject the message: dropped, or requeued once and then run."""
+    if not requeue:
+        raise Reject("poison message", requeue=False)
+    if _first_attempt(self.request.id):
+        raise Reject(ConnectionError("not ready yet"), requeue=True)
+    return "done"
