@@ -116,3 +116,17 @@ def test_a_main_process_line_naming_a_task_gets_its_context(captured: Captured) 
     known = {"task_id": "t1", "task_name": "proj.slow", "retries": 0, "worker": "w@h"}
     assert line.__dict__[TASK_ATTR] == known
     assert TASK_ATTR not in other.__dict__
+
+
+def test_a_task_the_worker_cancelled_says_so(captured: Captured) -> None:
+    lifecycle = TaskLifecycle(Options)
+    task = SimpleNamespace(name="proj.slow", max_retries=3)
+    request = SimpleNamespace(id="c1", task=task, retries=0, time_start=1.0)
+    lifecycle.on_task_retry(sender=task, request=request)  # celery's cancel path: no reason
+    lifecycle.after_request_cancelled(request, emit_retry=False)  # acks_late: no signal
+    lifecycle.after_request_cancelled(SimpleNamespace(id="c2", time_start=None), emit_retry=False)
+    retrying = [r for r in captured.records if r.get("event") == "task_retrying"]
+    assert [(r["task_id"], r["level"]) for r in retrying] == [("c1", "warning")] * 2
+    assert {r["reason"] for r in retrying} == {
+        "cancelled by the worker (cold shutdown, or broker connection lost)"
+    }

@@ -12,8 +12,10 @@ unless ``keep_celery_lines=True``.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import logging
+import re
 import signal as _signal
 import sys
 import threading
@@ -25,8 +27,9 @@ from typing import Any
 
 from celery import states
 from celery.app import trace as _trace
-from celery.exceptions import Reject, Retry
+from celery.exceptions import Reject, Retry, WorkerLostError
 from celery.utils.saferepr import saferepr
+from celery.worker.request import Request
 
 from . import context, propagation
 from .config import Options
@@ -42,7 +45,7 @@ from .processors import (
 from .redaction import MAX_REPR_CHARS, Redactor
 from .tracing import traceparent_ids
 
-__all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle"]
+__all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle", "follow_requests"]
 
 LOGGER_NAME = "celery_logkit.lifecycle"
 logger = get_logger(LOGGER_NAME)
@@ -102,6 +105,19 @@ def _describe(exc: object) -> str:
     return text
 
 
+_CANCELLED = "cancelled by the worker (cold shutdown, or broker connection lost)"
+"""The reason of a task the worker's main process cancelled while it ran."""
+
+_LOST = re.compile(r"exited prematurely: (?P<how>.+?)(?: Job: \d+)?\.?$")
+
+
+def _lost_reason(exc: object) -> str:
+    """``worker lost: signal 9 (SIGKILL)`` for billiard's ``WorkerLostError``."""
+    text = exception_text(exc)
+    found = _LOST.search(text)
+    return f"worker lost: {found['how'] if found else text}"
+
+
 def _error(exception: BaseException, einfo: Any, *, stack: bool) -> dict[str, str]:
     """``error`` for a failure: celery's own formatted traceback when it has one."""
     if not stack:
@@ -131,6 +147,23 @@ def _when(value: object) -> dict[str, Any]:
     return {}
 
 
+class _Failing:
+    """A worker request whose failure celery's main process is handling."""
+
+    __slots__ = ("logged", "request", "was_acknowledged")
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
+        self.was_acknowledged = bool(getattr(request, "acknowledged", False))
+        self.logged = False
+        """Whether a lifecycle event of the request was logged while handling it."""
+
+
+_failing: contextvars.ContextVar[_Failing | None] = contextvars.ContextVar(
+    "celery_logkit_failing", default=None
+)
+
+
 class TaskLifecycle:
     """The receivers of celery's task signals that log the lifecycle events."""
 
@@ -153,6 +186,9 @@ class TaskLifecycle:
         level_of: str | None = None,
         error: Mapping[str, str] | None = None,
     ) -> None:
+        failing = _failing.get()
+        if failing is not None and task.get("task_id") == getattr(failing.request, "id", None):
+            failing.logged = True
         level = self.options().level(level_of or event)
         if level is None or not logger.isEnabledFor(level):
             return
@@ -179,12 +215,17 @@ class TaskLifecycle:
         """Whether *exc* is an exception whose ``task_failed`` was just handled."""
         return any(exc is seen for seen in self._failures)
 
-    def task_named_in(self, args: tuple[Any, ...]) -> dict[str, Any] | None:
-        """Return the context of a received task whose id is one of *args*, if any.
+    def task_of_line(self, args: tuple[Any, ...]) -> dict[str, Any] | None:
+        """Return the context of the task a line of celery's main process is about.
 
-        celery's main process names a task in its lines' arguments (``Hard time limit
-        (%ss) exceeded for %s[%s]``); this is how such a line gets the task's fields.
+        That is the task whose failure it is handling (``Task handler raised error``),
+        else a received task whose id is one of the line's *args* (``Hard time limit
+        (%ss) exceeded for %s[%s]``).
         """
+        failing = _failing.get()
+        if failing is not None:
+            request = failing.request
+            return self._task(getattr(request, "id", None), getattr(request, "task", None), request)
         for arg in args:
             if isinstance(arg, str):
                 known = self._received.get(arg)
@@ -341,7 +382,9 @@ class TaskLifecycle:
         """
         try:
             if state == states.REJECTED and isinstance(retval, Reject):
-                self._rejected(sender, task_id, retval)
+                task = self._task(task_id, sender, getattr(sender, "request", None))
+                reason = None if retval.reason is None else _describe(retval.reason)
+                self._rejected(task, reason, requeue=bool(retval.requeue))
             elif state is None and getattr(getattr(sender, "request", None), "is_eager", False):
                 exc = sys.exc_info()[1]  # the exception on its way to the caller, if any
                 if isinstance(exc, Exception):
@@ -353,11 +396,9 @@ class TaskLifecycle:
         finally:
             context.task_ended()
 
-    def _rejected(self, sender: Any, task_id: str | None, reject: Reject) -> None:
-        """``task_rejected`` (WARNING): the task rejected its message, requeued or not."""
-        task = self._task(task_id, sender, getattr(sender, "request", None))
-        reason = None if reject.reason is None else _describe(reject.reason)
-        requeue = bool(reject.requeue)
+    def _rejected(self, task: Mapping[str, Any], reason: str | None, *, requeue: bool) -> None:
+        """``task_rejected`` (WARNING): the attempt's message was dropped or requeued."""
+        task_id = task.get("task_id")
         self._emit(
             "task_rejected",
             task,
@@ -387,10 +428,14 @@ class TaskLifecycle:
     def on_task_retry(
         self, sender: Any = None, request: Any = None, reason: Any = None, **_: Any
     ) -> None:
-        """``task_retrying`` (WARNING): why, which attempt, when the next one runs."""
+        """``task_retrying`` (WARNING): why, which attempt, when the next one runs.
+
+        celery sends no *reason* when its main process cancels a running task: a cold
+        shutdown (SIGQUIT, a second SIGINT) or, if asked, a lost broker connection.
+        """
         task = self._task(getattr(request, "id", None), sender, request)
         exc = getattr(reason, "exc", None)
-        why = _describe(exc if exc is not None else reason)
+        why = _CANCELLED if reason is None else _describe(exc if exc is not None else reason)
         fields = {
             "reason": why,
             "attempt": task.get("retries", 0) + 1,
@@ -443,6 +488,45 @@ class TaskLifecycle:
             error=error,
         )
 
+    def after_request_failure(self, failing: _Failing, exc_info: Any) -> None:
+        """``task_rejected`` for a lost pool process's task that went back to the queue.
+
+        With ``acks_late`` and ``reject_on_worker_lost`` celery's main process requeues
+        the message of a task whose pool process died, and sends no signal: without
+        this, that attempt would end with no event at all.
+        """
+        exc = getattr(exc_info, "exception", None)
+        exc = getattr(exc, "exc", exc)  # celery's ExceptionWithTraceback wrapper
+        if self.lost_and_requeued(failing, exc):
+            request = failing.request
+            task = self._task(request.id, request.task, request)
+            self._rejected(task, _lost_reason(exc), requeue=True)
+
+    def after_request_cancelled(self, request: Any, emit_retry: bool) -> None:
+        """``task_retrying`` for a running ``acks_late`` task the worker cancelled.
+
+        On a cold shutdown celery cancels the running tasks; for an ``acks_late`` one it
+        sends no ``task_retry`` (the broker delivers the message again), so that attempt
+        would end with no event at all.
+        """
+        if not emit_retry and getattr(request, "time_start", None):
+            self.on_task_retry(sender=getattr(request, "task", None), request=request)
+
+    @staticmethod
+    def lost_and_requeued(failing: _Failing, exc: object) -> bool:
+        """Whether *exc* is a lost pool process whose task celery put back in the queue.
+
+        True when handling it settled an ``acks_late`` message and no event was logged
+        for it: every other ending of a lost process sends ``task_failure`` or
+        ``task_retry``, logged by this (the main) process; the requeue only rejects.
+        """
+        return (
+            isinstance(exc, WorkerLostError)
+            and not failing.logged
+            and not failing.was_acknowledged
+            and bool(getattr(failing.request, "acknowledged", False))
+        )
+
     def on_task_internal_error(
         self,
         sender: Any = None,
@@ -466,6 +550,45 @@ class TaskLifecycle:
             (task.get("task_name"), task_id, _describe(exception)),
             error=None if exception is None else _error(exception, einfo, stack=True),
         )
+
+
+_FOLLOWED = "_celery_logkit_follows"
+
+
+def follow_requests(
+    failed: Callable[[_Failing, Any], None], cancelled: Callable[[Any, bool], None]
+) -> None:
+    """Call *failed* / *cancelled* once celery's main process failed / cancelled a request.
+
+    The worker's ``Request.on_failure`` is where a lost pool process, a hard time limit
+    or a ``Reject`` ends, and ``Request.cancel`` where a cold shutdown ends a running
+    task; for some of these celery sends no signal.  Both are wrapped once per process
+    (requests of custom ``Request`` classes that call ``super()`` are followed too), and
+    the lines celery writes while handling a failure know whose failure it is.
+    """
+    original_failure, original_cancel = Request.on_failure, Request.cancel
+    if getattr(original_failure, _FOLLOWED, False):
+        return
+
+    @functools.wraps(original_failure)
+    def on_failure(self: Any, exc_info: Any, *args: Any, **kwargs: Any) -> Any:
+        failing = _Failing(self)
+        token = _failing.set(failing)
+        try:
+            return original_failure(self, exc_info, *args, **kwargs)
+        finally:
+            _failing.reset(token)
+            failed(failing, exc_info)
+
+    @functools.wraps(original_cancel)
+    def cancel(self: Any, pool: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original_cancel(self, pool, *args, **kwargs)
+        finally:
+            cancelled(self, kwargs.get("emit_retry", True))
+
+    setattr(on_failure, _FOLLOWED, True)
+    Request.on_failure, Request.cancel = on_failure, cancel
 
 
 class ReplacedCeleryLines(logging.Filter):
@@ -511,7 +634,7 @@ class ReplacedCeleryLines(logging.Filter):
         if not self.keep() and self._replaced(msg, record.args):
             return False
         if isinstance(record.args, tuple) and not context._task_context.get():
-            task = self.lifecycle.task_named_in(record.args)
+            task = self.lifecycle.task_of_line(record.args)
             if task is not None:
                 record.__dict__.setdefault(TASK_ATTR, task)
         return True
@@ -521,6 +644,9 @@ class ReplacedCeleryLines(logging.Filter):
             return True
         if msg.startswith("Received unregistered task") or msg.startswith("Received invalid"):
             return True
-        if msg == "Task handler raised error: %r" and isinstance(args, tuple):
-            return bool(args) and self.lifecycle.logged_failure(args[0])
+        if msg == "Task handler raised error: %r" and isinstance(args, tuple) and args:
+            failing = _failing.get()
+            return self.lifecycle.logged_failure(args[0]) or (
+                failing is not None and self.lifecycle.lost_and_requeued(failing, args[0])
+            )
         return False

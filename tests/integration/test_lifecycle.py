@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -313,7 +314,8 @@ def test_endings_without_a_signal_of_their_own(fs_broker: Broker, tmp_path: Path
         requeued = worker.send("reject", True)
         soft = worker.send("soft_limit")
         hard = worker.send("hard_limit")
-        for task_id in (unprintable, requeued, soft, hard):
+        lost = worker.send("die_once")
+        for task_id in (unprintable, requeued, soft, hard, lost):
             worker.wait_for_task_end(task_id)
         ended(worker, dropped, "task_rejected")
     assert not worker.not_json, worker.not_json
@@ -340,6 +342,20 @@ def test_endings_without_a_signal_of_their_own(fs_broker: Broker, tmp_path: Path
     ]  # fmt: skip
     assert not [r for r in worker.records if "reject requeue=" in r["message"]]
 
+    # a pool process lost under acks_late + reject_on_worker_lost: requeued, then run
+    assert [(r["event"], r["level"]) for r in worker.events(lost)] == [
+        ("task_started", "info"),
+        ("task_rejected", "warning"),
+        ("task_started", "info"),
+        ("task_succeeded", "info"),
+    ]
+    rejected = once(worker, lost, "task_rejected", "warning")
+    assert_task(rejected, "die_once")
+    assert rejected["requeue"] is True
+    # billiard usually says "signal 9 (SIGKILL)"; with another process lost at the same
+    # time (the hard time limit's) it may name that one's exit status
+    assert rejected["reason"].startswith("worker lost: "), rejected
+
     # the main process's time limit lines carry the task's context
     for task_id, name, level, text in (
         (soft, "soft_limit", "warning", "Soft time limit (0.5s) exceeded for"),
@@ -350,3 +366,29 @@ def test_endings_without_a_signal_of_their_own(fs_broker: Broker, tmp_path: Path
         assert lines[0]["level"] == level
         assert lines[0]["task_id"] == task_id, lines[0]
         assert_task(lines[0], name)
+
+
+def test_a_cold_shutdown_says_why_the_running_tasks_ended(
+    fs_broker: Broker, tmp_path: Path
+) -> None:
+    worker = Worker(fs_broker, tmp_path, pool="prefork", concurrency=2)
+    with worker:
+        early = worker.send("slow", 30)
+        late = worker.send("slow_acks_late", 30)
+        ended(worker, early, "task_started")
+        ended(worker, late, "task_started")
+        assert worker._proc is not None
+        worker._proc.send_signal(signal.SIGQUIT)
+        worker.wait_exit()
+    ends = {"task_retrying", "task_failed", "task_rejected", "task_succeeded"}
+    for task_id in (early, late):
+        end = [r for r in worker.events(task_id) if r["event"] in ends]
+        assert len(end) == 1, f"{task_id} ended {len(end)} times: {end}"
+        if end[0]["event"] == "task_retrying":  # celery >= 5.5 cancels the running tasks
+            assert end[0]["level"] == "warning"
+            assert end[0]["reason"] == (
+                "cancelled by the worker (cold shutdown, or broker connection lost)"
+            )
+        else:  # older celery terminates the pool: the tasks fail
+            assert (end[0]["event"], end[0]["level"]) == ("task_failed", "error"), end
+            assert end[0]["error"]["type"] == "billiard.exceptions.WorkerLostError"

@@ -291,3 +291,19 @@ def reject(self: Task, requeue: bool) -> str:
     if _first_attempt(self.request.id):
         raise Reject(ConnectionError("not ready yet"), requeue=True)
     return "done"
+
+
+@app.task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def die_once(self: Task) -> str:
+    """Kill the pool process on the first attempt; the message goes back to the queue."""
+    if _first_attempt(self.request.id):
+        logger.warning("about to be killed")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return "survived"
+
+
+@app.task(acks_late=True)
+def slow_acks_late(seconds: float) -> None:
+    """Take a while, acknowledging the message only at the end."""
+    logger.info("slow task sleeping")
+    time.sleep(seconds)
