@@ -597,7 +597,8 @@ class ReplacedCeleryLines(logging.Filter):
     A logger filter on celery's loggers: ``Task ... received``, ``... succeeded in``,
     ``... retry:``, ``... raised unexpected/expected``, ``Task ... reject requeue=``,
     internal errors, discarded revoked tasks and the main process's ``Task handler
-    raised error`` for a failure already logged as ``task_failed``.
+    raised error`` for a failure already logged as ``task_failed`` (or a lost process's
+    requeue logged as ``task_rejected``).
 
     The lines it keeps that the main process writes about a task (``Soft time limit
     (1s) exceeded for name[id]``) get that task's context, as if written inside it.
