@@ -6,9 +6,11 @@ import logging
 from types import SimpleNamespace
 
 from celery.app import trace
+from celery.exceptions import Retry
 
 from celery_logkit.config import Options
 from celery_logkit.lifecycle import ReplacedCeleryLines, TaskLifecycle, _signame
+from celery_logkit.processors import TASK_ATTR
 
 from .conftest import Captured
 
@@ -27,6 +29,7 @@ def test_celery_lines_replaced_unless_kept() -> None:
         record("celery.app.trace", trace.LOG_SUCCESS, {}),
         record("celery.app.trace", trace.LOG_FAILURE.strip(), {}),
         record("celery.app.trace", trace.LOG_RETRY, {}),
+        record("celery.app.trace", trace.LOG_REJECTED.strip(), {}),
         record("celery.worker.strategy", trace.LOG_RECEIVED, {}),
         record("celery.worker.request", "Discarding revoked task: %s[%s]", "t", "1"),
         record("celery.worker.request", "Task handler raised error: %r", exc),
@@ -64,3 +67,66 @@ def test_signal_names() -> None:
     assert _signame("9") == (9, "SIGKILL")
     assert _signame(None) == (None, None)
     assert _signame(999) == (999, None)
+
+
+UNPRINTABLE = "<exception str() failed>"
+"""What Python's tracebacks print for an exception whose ``__str__`` raises."""
+
+
+class BadStr(Exception):
+    """An exception whose ``__str__`` reads an attribute its ``__init__`` did not set."""
+
+    def __str__(self) -> str:
+        return f"API error {self.detail}"  # type: ignore[attr-defined]
+
+
+def test_an_exception_whose_str_raises_is_still_described(captured: Captured) -> None:
+    lifecycle = TaskLifecycle(Options)
+    task = SimpleNamespace(name="proj.call", request=SimpleNamespace(id=None), max_retries=3)
+    request = SimpleNamespace(id="r1", retries=0)
+    lifecycle.on_task_retry(sender=task, request=request, reason=Retry(exc=BadStr(1), when=5))
+    try:
+        raise BadStr(500)
+    except BadStr as exc:
+        lifecycle.on_task_failure(sender=task, task_id="f1", exception=exc)
+    events = {r["event"]: r for r in captured.records}
+    assert set(events) == {"task_retrying", "task_failed"}, captured.records
+    retrying = events["task_retrying"]
+    assert (retrying["task_id"], retrying["level"]) == ("r1", "warning")
+    assert retrying["reason"] == f"BadStr: {UNPRINTABLE}"
+    failed = events["task_failed"]
+    assert (failed["task_id"], failed["task_name"], failed["level"]) == ("f1", "proj.call", "error")
+    assert failed["message"] == f"Task proj.call[f1] failed: BadStr: {UNPRINTABLE}"
+    error = failed["error"]
+    assert error["type"].endswith("BadStr")
+    assert error["message"] == UNPRINTABLE
+    assert error["stack_trace"].endswith(f"BadStr: {UNPRINTABLE}"), "message and stack agree"
+
+
+def test_a_main_process_line_naming_a_task_gets_its_context(captured: Captured) -> None:
+    lifecycle = TaskLifecycle(Options)
+    replaced = ReplacedCeleryLines(lifecycle, lambda: False)
+    request = SimpleNamespace(id="t1", name="proj.slow", eta=None, hostname="w@h", retries=0)
+    lifecycle.on_task_received(request=request)
+    template = "Hard time limit (%ss) exceeded for %s[%s]"
+    line = record("celery.worker.request", template, 1, "proj.slow", "t1")
+    other = record("celery.worker.request", template, 1, "proj.slow", "unknown")
+    assert replaced.filter(line)
+    assert replaced.filter(other)
+    known = {"task_id": "t1", "task_name": "proj.slow", "retries": 0, "worker": "w@h"}
+    assert line.__dict__[TASK_ATTR] == known
+    assert TASK_ATTR not in other.__dict__
+
+
+def test_a_task_the_worker_cancelled_says_so(captured: Captured) -> None:
+    lifecycle = TaskLifecycle(Options)
+    task = SimpleNamespace(name="proj.slow", max_retries=3)
+    request = SimpleNamespace(id="c1", task=task, retries=0, time_start=1.0)
+    lifecycle.on_task_retry(sender=task, request=request)  # celery's cancel path: no reason
+    lifecycle.after_request_cancelled(request, emit_retry=False)  # acks_late: no signal
+    lifecycle.after_request_cancelled(SimpleNamespace(id="c2", time_start=None), emit_retry=False)
+    retrying = [r for r in captured.records if r.get("event") == "task_retrying"]
+    assert [(r["task_id"], r["level"]) for r in retrying] == [("c1", "warning")] * 2
+    assert {r["reason"] for r in retrying} == {
+        "cancelled by the worker (cold shutdown, or broker connection lost)"
+    }

@@ -15,7 +15,7 @@ from .beat import BeatIntegration
 from .celery_lines import CeleryLineArguments
 from .config import Options
 from .formatter import set_installed_app_name
-from .lifecycle import ReplacedCeleryLines, TaskLifecycle
+from .lifecycle import ReplacedCeleryLines, TaskLifecycle, follow_requests
 from .worker import WorkerIntegration
 
 __all__ = ["Installation", "install"]
@@ -142,6 +142,9 @@ def install(app: Celery, **options: Any) -> Celery:
         signal.connect(
             _guarded(receiver), weak=False, dispatch_uid=f"celery_logkit.{receiver.__name__}"
         )
+    follow_requests(
+        _guarded(lifecycle.after_request_failure), _guarded(lifecycle.after_request_cancelled)
+    )
     replaced = ReplacedCeleryLines(lifecycle, lambda: installation.options().keep_celery_lines)
     for name in ReplacedCeleryLines.LOGGERS:
         logging.getLogger(name).addFilter(replaced)

@@ -12,8 +12,12 @@ unless ``keep_celery_lines=True``.
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
 import logging
+import re
 import signal as _signal
+import sys
 import threading
 import time
 from collections import OrderedDict, deque
@@ -21,8 +25,11 @@ from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime
 from typing import Any
 
+from celery import states
 from celery.app import trace as _trace
+from celery.exceptions import Reject, Retry, WorkerLostError
 from celery.utils.saferepr import saferepr
+from celery.worker.request import Request
 
 from . import context, propagation
 from .config import Options
@@ -33,12 +40,13 @@ from .processors import (
     STRUCTURED_FIELDS_ATTR,
     TASK_ATTR,
     exception_fields,
+    exception_text,
 )
 from .redaction import MAX_REPR_CHARS
 from .redaction import redactor_for as _redactor
 from .tracing import traceparent_ids
 
-__all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle"]
+__all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle", "follow_requests"]
 
 LOGGER_NAME = "celery_logkit.lifecycle"
 logger = get_logger(LOGGER_NAME)
@@ -102,10 +110,24 @@ def _duration_ms(task_id: object) -> float | None:
 
 
 def _describe(exc: object) -> str:
+    """``Type: text`` of an exception (its type alone if the text is empty), else its text."""
+    text = exception_text(exc)
     if isinstance(exc, BaseException):
-        text = str(exc)
         return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return str(exc)
+    return text
+
+
+_CANCELLED = "cancelled by the worker (cold shutdown, or broker connection lost)"
+"""The reason of a task the worker's main process cancelled while it ran."""
+
+_LOST = re.compile(r"exited prematurely: (?P<how>.+?)(?: Job: \d+)?\.?$")
+
+
+def _lost_reason(exc: object) -> str:
+    """``worker lost: signal 9 (SIGKILL)`` for billiard's ``WorkerLostError``."""
+    text = exception_text(exc)
+    found = _LOST.search(text)
+    return f"worker lost: {found['how'] if found else text}"
 
 
 def _error(exception: BaseException, einfo: Any, *, stack: bool) -> dict[str, str]:
@@ -137,6 +159,23 @@ def _when(value: object) -> dict[str, Any]:
     return {}
 
 
+class _Failing:
+    """A worker request whose failure celery's main process is handling."""
+
+    __slots__ = ("logged", "request", "was_acknowledged")
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
+        self.was_acknowledged = bool(getattr(request, "acknowledged", False))
+        self.logged = False
+        """Whether a lifecycle event of the request was logged while handling it."""
+
+
+_failing: contextvars.ContextVar[_Failing | None] = contextvars.ContextVar(
+    "celery_logkit_failing", default=None
+)
+
+
 class TaskLifecycle:
     """The receivers of celery's task signals that log the lifecycle events."""
 
@@ -159,6 +198,9 @@ class TaskLifecycle:
         level_of: str | None = None,
         error: Mapping[str, str] | None = None,
     ) -> None:
+        failing = _failing.get()
+        if failing is not None and task.get("task_id") == getattr(failing.request, "id", None):
+            failing.logged = True
         level = self.options().level(level_of or event)
         if level is None or not logger.isEnabledFor(level):
             return
@@ -184,6 +226,24 @@ class TaskLifecycle:
     def logged_failure(self, exc: object) -> bool:
         """Whether *exc* is an exception whose ``task_failed`` was just handled."""
         return any(exc is seen for seen in self._failures)
+
+    def task_of_line(self, args: tuple[Any, ...]) -> dict[str, Any] | None:
+        """Return the context of the task a line of celery's main process is about.
+
+        That is the task whose failure it is handling (``Task handler raised error``),
+        else a received task whose id is one of the line's *args* (``Hard time limit
+        (%ss) exceeded for %s[%s]``).
+        """
+        failing = _failing.get()
+        if failing is not None:
+            request = failing.request
+            return self._task(getattr(request, "id", None), getattr(request, "task", None), request)
+        for arg in args:
+            if isinstance(arg, str):
+                known = self._received.get(arg)
+                if known is not None:
+                    return dict(known)
+        return None
 
     # -- producer -------------------------------------------------------------------
 
@@ -319,9 +379,49 @@ class TaskLifecycle:
             fields,
         )
 
-    def on_task_postrun(self, **_: Any) -> None:
-        """Drop the task's context, however the task ended."""
-        context.task_ended()
+    def on_task_postrun(
+        self,
+        sender: Any = None,
+        task_id: str | None = None,
+        retval: Any = None,
+        state: str | None = None,
+        **_: Any,
+    ) -> None:
+        """Log how the attempt ended when no other signal says so; drop the task's context.
+
+        Two endings reach no other receiver where the task ran: a ``Reject`` raised by
+        the task (``task_rejected``), and, in an eager call that propagates exceptions
+        (``task_eager_propagates``, ``apply(throw=True)``), the task's exception, which
+        celery re-raises to the caller with no state, then reports as an internal error
+        of its own (``task_failed``, or ``task_retrying`` for a ``Retry``, as without
+        propagation).  Both are logged here, while the task's context is still bound.
+        """
+        try:
+            if state == states.REJECTED and isinstance(retval, Reject):
+                task = self._task(task_id, sender, getattr(sender, "request", None))
+                reason = None if retval.reason is None else _describe(retval.reason)
+                self._rejected(task, reason, requeue=bool(retval.requeue))
+            elif state is None and getattr(getattr(sender, "request", None), "is_eager", False):
+                exc = sys.exc_info()[1]  # the exception on its way to the caller, if any
+                if isinstance(exc, Exception):
+                    self._failures.append(exc)  # celery's internal error for it comes next
+                    if isinstance(exc, Retry):
+                        self.on_task_retry(sender=sender, request=sender.request, reason=exc)
+                    else:
+                        self.on_task_failure(sender=sender, task_id=task_id, exception=exc)
+        finally:
+            context.task_ended()
+
+    def _rejected(self, task: Mapping[str, Any], reason: str | None, *, requeue: bool) -> None:
+        """``task_rejected`` (WARNING): the attempt's message was dropped or requeued."""
+        task_id = task.get("task_id")
+        self._emit(
+            "task_rejected",
+            task,
+            "Task %s[%s] rejected (requeue=%s): %s",
+            (task.get("task_name"), task_id, requeue, reason),
+            {"reason": reason, "requeue": requeue, "duration_ms": _duration_ms(task_id)},
+        )
 
     def on_task_success(self, sender: Any = None, result: Any = None, **_: Any) -> None:
         """``task_succeeded`` (INFO) with the duration."""
@@ -343,10 +443,14 @@ class TaskLifecycle:
     def on_task_retry(
         self, sender: Any = None, request: Any = None, reason: Any = None, **_: Any
     ) -> None:
-        """``task_retrying`` (WARNING): why, which attempt, when the next one runs."""
+        """``task_retrying`` (WARNING): why, which attempt, when the next one runs.
+
+        celery sends no *reason* when its main process cancels a running task: a cold
+        shutdown (SIGQUIT, a second SIGINT) or, if asked, a lost broker connection.
+        """
         task = self._task(getattr(request, "id", None), sender, request)
         exc = getattr(reason, "exc", None)
-        why = _describe(exc if exc is not None else reason)
+        why = _CANCELLED if reason is None else _describe(exc if exc is not None else reason)
         fields = {
             "reason": why,
             "attempt": task.get("retries", 0) + 1,
@@ -370,7 +474,13 @@ class TaskLifecycle:
         einfo: Any = None,
         **_: Any,
     ) -> None:
-        """``task_failed``: ERROR with the stack, INFO without for ``Task.throws``."""
+        """``task_failed``: ERROR with the stack, INFO without for ``Task.throws``.
+
+        A ``Reject`` is not a failure: the task's own process logs it as
+        ``task_rejected`` (celery 5.7 also reports ``Reject(requeue=False)`` here).
+        """
+        if isinstance(exception, Reject):
+            return
         request = getattr(sender, "request", None)
         task = self._task(task_id, sender, request)
         if exception is not None:
@@ -393,6 +503,45 @@ class TaskLifecycle:
             error=error,
         )
 
+    def after_request_failure(self, failing: _Failing, exc_info: Any) -> None:
+        """``task_rejected`` for a lost pool process's task that went back to the queue.
+
+        With ``acks_late`` and ``reject_on_worker_lost`` celery's main process requeues
+        the message of a task whose pool process died, and sends no signal: without
+        this, that attempt would end with no event at all.
+        """
+        exc = getattr(exc_info, "exception", None)
+        exc = getattr(exc, "exc", exc)  # celery's ExceptionWithTraceback wrapper
+        if self.lost_and_requeued(failing, exc):
+            request = failing.request
+            task = self._task(request.id, request.task, request)
+            self._rejected(task, _lost_reason(exc), requeue=True)
+
+    def after_request_cancelled(self, request: Any, emit_retry: bool) -> None:
+        """``task_retrying`` for a running ``acks_late`` task the worker cancelled.
+
+        On a cold shutdown celery cancels the running tasks; for an ``acks_late`` one it
+        sends no ``task_retry`` (the broker delivers the message again), so that attempt
+        would end with no event at all.
+        """
+        if not emit_retry and getattr(request, "time_start", None):
+            self.on_task_retry(sender=getattr(request, "task", None), request=request)
+
+    @staticmethod
+    def lost_and_requeued(failing: _Failing, exc: object) -> bool:
+        """Whether *exc* is a lost pool process whose task celery put back in the queue.
+
+        True when handling it settled an ``acks_late`` message and no event was logged
+        for it: every other ending of a lost process sends ``task_failure`` or
+        ``task_retry``, logged by this (the main) process; the requeue only rejects.
+        """
+        return (
+            isinstance(exc, WorkerLostError)
+            and not failing.logged
+            and not failing.was_acknowledged
+            and bool(getattr(failing.request, "acknowledged", False))
+        )
+
     def on_task_internal_error(
         self,
         sender: Any = None,
@@ -401,7 +550,13 @@ class TaskLifecycle:
         einfo: Any = None,
         **_: Any,
     ) -> None:
-        """``task_internal_error`` (CRITICAL): celery itself failed around the task."""
+        """``task_internal_error`` (CRITICAL): celery itself failed around the task.
+
+        An eager task's exception that celery propagates is reported here too, after
+        ``task_postrun`` logged it as ``task_failed``: it is not logged twice.
+        """
+        if exception is not None and self.logged_failure(exception):
+            return
         task = self._task(task_id, sender)
         self._emit(
             "task_internal_error",
@@ -412,13 +567,56 @@ class TaskLifecycle:
         )
 
 
+_FOLLOWED = "_celery_logkit_follows"
+
+
+def follow_requests(
+    failed: Callable[[_Failing, Any], None], cancelled: Callable[[Any, bool], None]
+) -> None:
+    """Call *failed* / *cancelled* once celery's main process failed / cancelled a request.
+
+    The worker's ``Request.on_failure`` is where a lost pool process, a hard time limit
+    or a ``Reject`` ends, and ``Request.cancel`` where a cold shutdown ends a running
+    task; for some of these celery sends no signal.  Both are wrapped once per process
+    (requests of custom ``Request`` classes that call ``super()`` are followed too), and
+    the lines celery writes while handling a failure know whose failure it is.
+    """
+    original_failure, original_cancel = Request.on_failure, Request.cancel
+    if getattr(original_failure, _FOLLOWED, False):
+        return
+
+    @functools.wraps(original_failure)
+    def on_failure(self: Any, exc_info: Any, *args: Any, **kwargs: Any) -> Any:
+        failing = _Failing(self)
+        token = _failing.set(failing)
+        try:
+            return original_failure(self, exc_info, *args, **kwargs)
+        finally:
+            _failing.reset(token)
+            failed(failing, exc_info)
+
+    @functools.wraps(original_cancel)
+    def cancel(self: Any, pool: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original_cancel(self, pool, *args, **kwargs)
+        finally:
+            cancelled(self, kwargs.get("emit_retry", True))
+
+    setattr(on_failure, _FOLLOWED, True)
+    Request.on_failure, Request.cancel = on_failure, cancel
+
+
 class ReplacedCeleryLines(logging.Filter):
     """Drop celery's own lines for the steps :class:`TaskLifecycle` logs.
 
     A logger filter on celery's loggers: ``Task ... received``, ``... succeeded in``,
-    ``... retry:``, ``... raised unexpected/expected``, internal errors, discarded
-    revoked tasks and the main process's ``Task handler raised error`` for a failure
-    already logged as ``task_failed``.
+    ``... retry:``, ``... raised unexpected/expected``, ``Task ... reject requeue=``,
+    internal errors, discarded revoked tasks and the main process's ``Task handler
+    raised error`` for a failure already logged as ``task_failed`` (or a lost process's
+    requeue logged as ``task_rejected``).
+
+    The lines it keeps that the main process writes about a task (``Soft time limit
+    (1s) exceeded for name[id]``) get that task's context, as if written inside it.
     """
 
     LOGGERS = (
@@ -434,6 +632,7 @@ class ReplacedCeleryLines(logging.Filter):
             _trace.LOG_FAILURE.strip(),
             _trace.LOG_INTERNAL_ERROR.strip(),
             _trace.LOG_RETRY,
+            _trace.LOG_REJECTED.strip(),
             "Task %s[%s] retry: %s",
         }
     )
@@ -446,12 +645,24 @@ class ReplacedCeleryLines(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Return False for a celery line that a lifecycle event replaces."""
         msg = record.msg
-        if not isinstance(msg, str) or self.keep():
+        if not isinstance(msg, str):
             return True
-        if msg in self._TEMPLATES or msg.startswith("Discarding revoked task"):
+        if not self.keep() and self._replaced(msg, record.args):
             return False
-        if msg.startswith("Received unregistered task") or msg.startswith("Received invalid"):
-            return False
-        if msg == "Task handler raised error: %r" and isinstance(record.args, tuple):
-            return not (record.args and self.lifecycle.logged_failure(record.args[0]))
+        if isinstance(record.args, tuple) and not context._task_context.get():
+            task = self.lifecycle.task_of_line(record.args)
+            if task is not None:
+                record.__dict__.setdefault(TASK_ATTR, task)
         return True
+
+    def _replaced(self, msg: str, args: Any) -> bool:
+        if msg in self._TEMPLATES or msg.startswith("Discarding revoked task"):
+            return True
+        if msg.startswith("Received unregistered task") or msg.startswith("Received invalid"):
+            return True
+        if msg == "Task handler raised error: %r" and isinstance(args, tuple) and args:
+            failing = _failing.get()
+            return self.lifecycle.logged_failure(args[0]) or (
+                failing is not None and self.lifecycle.lost_and_requeued(failing, args[0])
+            )
+        return False

@@ -27,6 +27,7 @@ __all__ = [
     "DDTRACE_ATTRS",
     "OWNED_KEYS",
     "STRUCTLOG_ATTRS",
+    "UNPRINTABLE",
     "EventDict",
     "Processor",
     "add_event_name",
@@ -34,6 +35,7 @@ __all__ = [
     "add_log_fields",
     "caller_fields",
     "exception_fields",
+    "exception_text",
     "line_head",
     "merge_caller_fields",
     "merge_caller_fields_with",
@@ -311,12 +313,27 @@ def _type_name(exc_type: type[BaseException]) -> str:
     return f"{module}.{exc_type.__qualname__}"
 
 
+UNPRINTABLE = "<exception str() failed>"
+"""The text of an exception whose ``__str__`` raises: what Python's own tracebacks print."""
+
+
+def exception_text(exc: object) -> str:
+    """Return ``str(exc)``, or :data:`UNPRINTABLE` when its ``__str__`` raises.
+
+    An exception's ``__str__`` is application code and can fail; the record that
+    describes the exception must be written all the same.  The placeholder is the one
+    ``traceback.format_exception`` writes for the same exception, so a line's
+    ``message`` and the last line of its ``stack_trace`` say the same thing.
+    """
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 - any failure of someone else's __str__
+        return UNPRINTABLE
+
+
 def exception_fields(exc: BaseException, *, stack: bool = True) -> dict[str, str]:
     """Return an exception as ``type``, ``message`` and the full chained ``stack_trace``."""
-    try:
-        message = str(exc)
-    except Exception:  # noqa: BLE001
-        message = f"<unprintable {type(exc).__qualname__}>"
+    message = exception_text(exc)
     if not stack:
         return {"type": _type_name(type(exc)), "message": message}
     try:

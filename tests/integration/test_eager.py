@@ -6,6 +6,7 @@ import logging
 
 import pytest
 from celery import Celery
+from celery.exceptions import Retry
 
 import celery_logkit
 from celery_logkit.context import TASK_FIELDS
@@ -39,6 +40,10 @@ def app() -> Celery:
     def boom() -> None:
         log.info("about to raise")
         raise RuntimeError("boom")
+
+    @app.task(name="eager_app.flaky", bind=True, max_retries=1, default_retry_delay=0)
+    def flaky(self) -> None:  # type: ignore[no-untyped-def]
+        raise self.retry(exc=ConnectionError("down"))
 
     return app
 
@@ -94,3 +99,30 @@ def test_eager_tasks_log_their_lifecycle(app: Celery, captured: Captured) -> Non
     assert failed["level"] == "error"
     assert failed["error"]["type"] == "RuntimeError"
     assert not [r for r in captured.records if r["logger"] == "celery.app.trace"]
+
+
+def test_propagated_failures_are_failures_not_internal_errors(
+    app: Celery, captured: Captured
+) -> None:
+    app.conf.task_eager_propagates = True
+    try:
+        with pytest.raises(RuntimeError, match="boom"):
+            app.tasks["eager_app.boom"].delay()
+        with pytest.raises(Retry):
+            app.tasks["eager_app.flaky"].apply(throw=True)
+    finally:
+        app.conf.task_eager_propagates = False
+    boom_id = captured.one("about to raise")["task_id"]
+    events = [r for r in captured.records if "event" in r]
+    assert [(r["event"], r["level"]) for r in events] == [
+        ("task_started", "info"),
+        ("task_failed", "error"),
+        ("task_started", "info"),
+        ("task_retrying", "warning"),
+    ], events
+    failed = events[1]
+    assert (failed["task_id"], failed["task_name"]) == (boom_id, "eager_app.boom")
+    assert failed["error"]["type"] == "RuntimeError"
+    assert failed["error"]["stack_trace"].endswith("RuntimeError: boom")
+    assert failed["duration_ms"] >= 0
+    assert events[3]["reason"] == "ConnectionError: down"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -298,3 +299,96 @@ def test_args_and_result_only_when_asked_and_redacted(fs_broker: Broker, tmp_pat
     succeeded = once(worker, task_id, "task_succeeded", "info")
     assert succeeded["result"] == "{'user': 'bob', 'session': '[REDACTED]'}"
     assert "s3cr3t" not in "\n".join(line.text for line in worker.lines)
+
+
+def ended(worker: Worker, task_id: str, event: str, count: int = 1) -> None:
+    """Wait until *task_id* has logged *event* *count* times."""
+    worker.wait_for_count(lambda r: r.get("task_id") == task_id and r.get("event") == event, count)
+
+
+def test_endings_without_a_signal_of_their_own(fs_broker: Broker, tmp_path: Path) -> None:
+    worker = Worker(fs_broker, tmp_path, pool="prefork", concurrency=2)
+    with worker:
+        unprintable = worker.send("unprintable_failure")
+        dropped = worker.send("reject", False)
+        requeued = worker.send("reject", True)
+        soft = worker.send("soft_limit")
+        hard = worker.send("hard_limit")
+        lost = worker.send("die_once")
+        for task_id in (unprintable, requeued, soft, hard, lost):
+            worker.wait_for_task_end(task_id)
+        ended(worker, dropped, "task_rejected")
+    assert not worker.not_json, worker.not_json
+
+    # an exception whose __str__ raises: the events all the same, with a safe text
+    retrying = once(worker, unprintable, "task_retrying", "warning")
+    assert retrying["reason"] == "ApiError: <exception str() failed>"
+    failed = once(worker, unprintable, "task_failed", "error")
+    assert_task(failed, "unprintable_failure")
+    assert failed["error"]["type"] == "worker_app.ApiError"
+    assert failed["error"]["message"] == "<exception str() failed>"
+    assert failed["error"]["stack_trace"].endswith("ApiError: <exception str() failed>")
+    assert not [r for r in worker.records if "internal error" in r["message"]]
+
+    # Reject: one task_rejected per attempt, the reason as text, nothing else
+    rejected = once(worker, dropped, "task_rejected", "warning")
+    assert_task(rejected, "reject")
+    assert (rejected["reason"], rejected["requeue"]) == ("poison message", False)
+    assert [r["event"] for r in worker.events(dropped)] == ["task_started", "task_rejected"]
+    rejected = once(worker, requeued, "task_rejected", "warning")
+    assert (rejected["reason"], rejected["requeue"]) == ("ConnectionError: not ready yet", True)
+    assert [r["event"] for r in worker.events(requeued)] == [
+        "task_started", "task_rejected", "task_started", "task_succeeded",
+    ]  # fmt: skip
+    assert not [r for r in worker.records if "reject requeue=" in r["message"]]
+
+    # a pool process lost under acks_late + reject_on_worker_lost: requeued, then run
+    assert [(r["event"], r["level"]) for r in worker.events(lost)] == [
+        ("task_started", "info"),
+        ("task_rejected", "warning"),
+        ("task_started", "info"),
+        ("task_succeeded", "info"),
+    ]
+    rejected = once(worker, lost, "task_rejected", "warning")
+    assert_task(rejected, "die_once")
+    assert rejected["requeue"] is True
+    # billiard usually says "signal 9 (SIGKILL)"; with another process lost at the same
+    # time (the hard time limit's) it may name that one's exit status
+    assert rejected["reason"].startswith("worker lost: "), rejected
+
+    # the main process's time limit lines carry the task's context
+    for task_id, name, level, text in (
+        (soft, "soft_limit", "warning", "Soft time limit (0.5s) exceeded for"),
+        (hard, "hard_limit", "error", "Hard time limit (1s) exceeded for"),
+    ):
+        lines = [r for r in worker.records if r["message"].startswith(text)]
+        assert len(lines) == 1, lines
+        assert lines[0]["level"] == level
+        assert lines[0]["task_id"] == task_id, lines[0]
+        assert_task(lines[0], name)
+
+
+def test_a_cold_shutdown_says_why_the_running_tasks_ended(
+    fs_broker: Broker, tmp_path: Path
+) -> None:
+    worker = Worker(fs_broker, tmp_path, pool="prefork", concurrency=2)
+    with worker:
+        early = worker.send("slow", 30)
+        late = worker.send("slow_acks_late", 30)
+        ended(worker, early, "task_started")
+        ended(worker, late, "task_started")
+        assert worker._proc is not None
+        worker._proc.send_signal(signal.SIGQUIT)
+        worker.wait_exit()
+    ends = {"task_retrying", "task_failed", "task_rejected", "task_succeeded"}
+    for task_id in (early, late):
+        end = [r for r in worker.events(task_id) if r["event"] in ends]
+        assert len(end) == 1, f"{task_id} ended {len(end)} times: {end}"
+        if end[0]["event"] == "task_retrying":  # celery >= 5.5 cancels the running tasks
+            assert end[0]["level"] == "warning"
+            assert end[0]["reason"] == (
+                "cancelled by the worker (cold shutdown, or broker connection lost)"
+            )
+        else:  # older celery terminates the pool: the tasks fail
+            assert (end[0]["event"], end[0]["level"]) == ("task_failed", "error"), end
+            assert end[0]["error"]["type"] == "billiard.exceptions.WorkerLostError"

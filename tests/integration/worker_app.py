@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from celery import Celery, Task
+from celery.exceptions import Reject
 
 import celery_logkit
 
@@ -261,3 +262,55 @@ def sign_in(user: str, password: str, remember: bool = False) -> dict[str, str]:
 def echo_kwargs(**kwargs: object) -> dict[str, object]:
     """Return the keyword arguments, secrets and all, with a value that is no literal."""
     return {**kwargs, "at": datetime.datetime(2024, 1, 1)}
+
+
+class ApiError(Exception):
+    """An exception whose ``__str__`` fails: it reads an attribute ``__init__`` never set."""
+
+    def __str__(self) -> str:
+        return f"API error {self.detail}"  # type: ignore[attr-defined]
+
+
+@app.task(bind=True, max_retries=1, default_retry_delay=0)
+def unprintable_failure(self: Task) -> None:
+    """Retry once, then fail, each time with an exception whose ``__str__`` raises."""
+    if self.request.retries == 0:
+        raise self.retry(exc=ApiError(503))
+    raise ApiError(500)
+
+
+def _first_attempt(task_id: str) -> bool:
+    """Return True the first time a task with *task_id* asks (across processes)."""
+    folder = Path(HARNESS["LOGKIT_RENDEZVOUS_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        (folder / f"attempted-{task_id}").touch(exist_ok=False)
+    except FileExistsError:
+        return False
+    return True
+
+
+@app.task(bind=True, acks_late=True)
+def reject(self: Task, requeue: bool) -> str:
+    """Reject the message: dropped, or requeued once and then run."""
+    if not requeue:
+        raise Reject("poison message", requeue=False)
+    if _first_attempt(self.request.id):
+        raise Reject(ConnectionError("not ready yet"), requeue=True)
+    return "done"
+
+
+@app.task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def die_once(self: Task) -> str:
+    """Kill the pool process on the first attempt; the message goes back to the queue."""
+    if _first_attempt(self.request.id):
+        logger.warning("about to be killed")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return "survived"
+
+
+@app.task(acks_late=True)
+def slow_acks_late(seconds: float) -> None:
+    """Take a while, acknowledging the message only at the end."""
+    logger.info("slow task sleeping")
+    time.sleep(seconds)
