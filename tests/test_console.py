@@ -48,3 +48,23 @@ def test_exception_stack_indented_below() -> None:
     assert stack
     assert all(row.startswith("    ") for row in stack)
     assert stack[-1] == "    ValueError: bad\\x1b[31m"
+
+
+def test_field_names_are_neutralised_like_values() -> None:
+    forged = "x\n2026-01-01T00:00:00.000Z critical FORGED [auth]\x1b[2J\x1b]0;title\x07\x9b"
+    line = render(**{STRUCTURED_FIELDS_ATTR: {forged: "1", "a=b": 2, "ok": 3}})
+    assert "\n" not in line, line
+    assert "\x1b" not in line, line
+    assert "\x07" not in line, line
+    assert "\x9b" not in line, line
+    assert ' [proj.tasks] "x\\' in line, line
+    assert '=1 "a=b"=2 ok=3' in line, line
+
+
+def test_logger_name_and_level_are_neutralised() -> None:
+    record = logging.LogRecord("evil\x1b[2J\nname", logging.INFO, __file__, 1, "m", (), None)
+    record.levelname = "INFO\x1b[31m"
+    line = ConsoleFormatter().format(record)
+    assert "\x1b" not in line, line
+    assert "\n" not in line, line
+    assert "[evil\\x1b[2J\\nname]" in line

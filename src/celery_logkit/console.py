@@ -2,8 +2,10 @@ r"""A readable ``key=value`` rendering for a developer's terminal.
 
 ``2026-11-25T15:35:13.955Z info     charging card  [proj.tasks] task_id=… order_id=7``,
 the level coloured when asked, the stack of an exception indented below the line.
-Control characters and ANSI escape sequences from messages and values are shown
-escaped (``\\x1b``), so a logged string cannot repaint the terminal or forge a line.
+Every text the line shows (message, logger name, level, field names and values, the
+stack) goes through :func:`neutralise`: control characters and ANSI escape sequences are
+shown escaped (``\\x1b``), so a logged string, or a field name taken from a client's
+input, cannot repaint the terminal or forge a line.
 """
 
 from __future__ import annotations
@@ -42,10 +44,21 @@ def neutralise(text: str) -> str:
     return text.translate(_CONTROL)
 
 
+def _token(text: str, separators: str = " ") -> str:
+    """Return *text* neutralised, quoted when empty or holding one of *separators*.
+
+    A value is quoted when it holds a space; a field name also when it holds ``=``,
+    which would otherwise move the boundary between name and value.
+    """
+    text = neutralise(text)
+    if not text or any(sep in text for sep in separators):
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
 def _value(value: Any) -> str:
     if isinstance(value, str):
-        text = neutralise(value)
-        return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
+        return _token(value)
     try:
         return neutralise(json.dumps(value, ensure_ascii=False, default=str))
     except (TypeError, ValueError):
@@ -76,14 +89,16 @@ class ConsoleFormatter(PipelineFormatter):
     def render(self, event: EventDict, record: logging.LogRecord) -> str:
         """Return *event* as ``time level message [logger] key=value ...``."""
         level = event["level"]
-        shown_level = f"{level:<8}"
+        shown_level = f"{neutralise(str(level)):<8}"
         if self.colors:
             shown_level = f"{_COLOURS.get(level, '')}{shown_level}{_RESET}"
-        logger = f"[{neutralise(event['logger'])}]"
+        logger = f"[{neutralise(str(event['logger']))}]"
         if self.colors:
             logger = f"{_DIM}{logger}{_RESET}"
-        parts = [event["timestamp"], shown_level, neutralise(event["message"]), logger]
-        parts += [f"{k}={_value(v)}" for k, v in event.items() if k not in _LEADING]
+        parts = [event["timestamp"], shown_level, neutralise(str(event["message"])), logger]
+        parts += [
+            f"{_token(str(k), ' =')}={_value(v)}" for k, v in event.items() if k not in _LEADING
+        ]
         line = " ".join(parts)
         error = event.get("error")
         if isinstance(error, Mapping):
