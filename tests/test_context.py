@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import contextvars
+import logging
 from types import SimpleNamespace
 from typing import Any
 
-from celery_logkit import bind_contextvars, clear_contextvars, get_contextvars
+import pytest
+import structlog.contextvars
+
+from celery_logkit import (
+    bind_contextvars,
+    clear_contextvars,
+    context,
+    get_contextvars,
+    unbind_contextvars,
+)
 from celery_logkit.context import (
     bound_fields,
     current_task_context,
@@ -13,6 +24,8 @@ from celery_logkit.context import (
     task_ended,
     task_started,
 )
+
+from .conftest import Captured
 
 
 def request(**overrides: Any) -> SimpleNamespace:
@@ -78,3 +91,84 @@ def test_nested_tasks_restore_each_level() -> None:
 def test_unpaired_end_clears() -> None:
     task_ended()
     assert current_task_context() == {}
+
+
+class _CountingVar:
+    """Stands in for one of structlog's per-name variables and counts its reads."""
+
+    reads = 0
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get(self, default: Any = None) -> Any:
+        _CountingVar.reads += 1
+        return default
+
+    def set(self, value: Any) -> None:
+        return None
+
+
+def test_a_line_reads_what_is_bound_now_not_every_name_ever_bound(
+    captured: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [f"structlog_gone_{i}" for i in range(1000)]
+    for name in names:  # names bound and unbound long ago, in other contexts
+        monkeypatch.setitem(structlog.contextvars._CONTEXT_VARS, name, _CountingVar(name))
+    _CountingVar.reads = 0
+    bind_contextvars(request_id="r1")
+    for i in range(10):
+        logging.getLogger("proj").info("line %s", i)
+    assert _CountingVar.reads == 0, f"{_CountingVar.reads} reads of names not bound now"
+    assert [r.get("request_id") for r in captured.records] == ["r1"] * 10
+
+
+def test_the_context_is_walked_once_while_it_does_not_change(
+    captured: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(1000):
+        bind_contextvars(**{f"history_{i}": i})
+        unbind_contextvars(f"history_{i}")
+    bind_contextvars(order_id=7)
+    walks: list[int] = []
+    read_bound = context._read_bound
+
+    def counting(ctx: contextvars.Context) -> dict[str, Any]:
+        walks.append(len(ctx))
+        return read_bound(ctx)
+
+    monkeypatch.setattr(context, "_read_bound", counting)
+    for _ in range(20):
+        logging.getLogger("proj").info("steady")
+    assert len(walks) <= 1, walks
+    assert all(r["order_id"] == 7 for r in captured.records)
+    assert all(not k.startswith("history_") for r in captured.records for k in r)
+
+
+class _Ambiguous:
+    def __eq__(self, other: object) -> bool:
+        raise ValueError("truth value is ambiguous")
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return "ambiguous"
+
+
+def test_direct_structlog_binds_are_seen_on_the_next_line() -> None:
+    clear_contextvars()
+    assert bound_fields() == {}
+    structlog.contextvars.bind_contextvars(request_id="a")
+    assert bound_fields() == {"request_id": "a"}
+    structlog.contextvars.bind_contextvars(request_id="b")
+    assert bound_fields() == {"request_id": "b"}
+    structlog.contextvars.unbind_contextvars("request_id")
+    assert bound_fields() == {}
+    value = _Ambiguous()
+    structlog.contextvars.bind_contextvars(matrix=value)
+    structlog.contextvars.bind_contextvars(matrix=_Ambiguous())
+    assert bound_fields()["matrix"] is not value
+    fields = bound_fields()
+    fields["added_by_caller"] = 1
+    assert "added_by_caller" not in bound_fields()
+    clear_contextvars()

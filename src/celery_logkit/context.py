@@ -16,6 +16,7 @@ is stored on celery's request: its attributes can travel in message headers.
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Mapping
 from time import monotonic
 from typing import Any, NamedTuple
@@ -71,25 +72,57 @@ def current_task_context() -> dict[str, Any]:
     return dict(_task_context.get())
 
 
-# structlog keeps one ContextVar per bound key in this registry; reading it directly
-# costs one ``get`` per key ever bound instead of a walk over every ContextVar.
+# structlog keeps one ContextVar per key name ever bound, in any context, and unbinding
+# sets a key's variable to ``...`` rather than removing it: both only grow.  Its being
+# empty tells a line cheaply that nothing was ever bound.
 _STRUCTLOG_VARS: dict[str, contextvars.ContextVar[Any]] | None = getattr(
     _structlog_cv, "_CONTEXT_VARS", None
 )
-_PREFIX_LEN = len(getattr(_structlog_cv, "STRUCTLOG_KEY_PREFIX", "structlog_"))
+_PREFIX = getattr(_structlog_cv, "STRUCTLOG_KEY_PREFIX", "structlog_")
+_PREFIX_LEN = len(_PREFIX)
+
+
+class _Snapshot(threading.local):
+    """The bound keys last read in this thread, and the context they were read from."""
+
+    context: contextvars.Context | None = None
+    fields: Mapping[str, Any] = _EMPTY
+
+
+_last = _Snapshot()
+
+
+def _read_bound(context: contextvars.Context) -> dict[str, Any]:
+    """Return the structlog keys bound in *context* (a walk over all its variables)."""
+    return {
+        var.name[_PREFIX_LEN:]: value
+        for var, value in context.items()
+        if value is not Ellipsis and var.name.startswith(_PREFIX)
+    }
+
+
+def _same_context(a: contextvars.Context, b: contextvars.Context) -> bool:
+    try:
+        return a == b
+    except Exception:  # noqa: BLE001 - a bound value's __eq__ may raise or be ambiguous
+        return False
 
 
 def bound_fields() -> dict[str, Any]:
-    """Return the keys bound with ``bind_contextvars`` in this context."""
-    if _STRUCTLOG_VARS is None:  # pragma: no cover - a structlog without the registry
-        return get_contextvars()
-    fields: dict[str, Any] = {}
-    if _STRUCTLOG_VARS:
-        for name, var in tuple(_STRUCTLOG_VARS.items()):
-            value = var.get(Ellipsis)
-            if value is not Ellipsis:
-                fields[name[_PREFIX_LEN:]] = value
-    return fields
+    """Return the keys bound with ``bind_contextvars`` in this context.
+
+    Every ``ContextVar.set`` -- structlog's ``bind_contextvars`` called directly
+    included -- gives the context a new state, and a context compares equal to a copy of
+    itself at once while that state is unchanged.  The keys read from the last copy are
+    kept, so a line costs what is bound now; only the first line after a change walks
+    the context, whose size grows with every key name bound and unbound in it.
+    """
+    context = contextvars.copy_context()
+    last = _last.context
+    if last is None or not _same_context(last, context):
+        _last.fields = _read_bound(context)
+        _last.context = context
+    return dict(_last.fields)
 
 
 def task_context_from_request(task_name: str, request: Any) -> dict[str, Any]:
