@@ -11,6 +11,7 @@ from celery import Celery, signals
 
 from ._cli import add_worker_options
 from ._errors import report_internal_error
+from ._threads import inherit_context
 from .beat import BeatIntegration
 from .celery_lines import CeleryLineArguments
 from .config import Options
@@ -99,6 +100,10 @@ def install(app: Celery, **options: Any) -> Celery:
     worker (or ``celery beat``) of the app sets up logging, or a task is sent or run;
     calling it again is safe and replaces the options.  Returns *app*.
 
+    From then on, threads started by the process and calls submitted to a
+    ``ThreadPoolExecutor`` run in a copy of their starter's ``contextvars`` context, so
+    a task's threads log with its context (see :mod:`celery_logkit._threads`).
+
     See docs/configuration.md for the options.  An unknown option name or a bad value
     raises here; a bad ``logkit_*`` setting, ``LOGKIT_*`` variable or
     ``--logkit-*`` flag stops the worker at start-up.
@@ -114,6 +119,7 @@ def install(app: Celery, **options: Any) -> Celery:
             _installation.beat.patch_app(app)
         return app
     installation = _installation = Installation(app, options)
+    inherit_context()
     worker = WorkerIntegration(installation.options, installation.refresh)
     installation.beat = beat = BeatIntegration(worker)
     beat.patch_app(app)
