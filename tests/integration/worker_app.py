@@ -14,7 +14,9 @@ import logging
 import os
 import random
 import signal
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from celery import Celery, Task
@@ -314,3 +316,16 @@ def slow_acks_late(seconds: float) -> None:
     """Take a while, acknowledging the message only at the end."""
     logger.info("slow task sleeping")
     time.sleep(seconds)
+
+
+_executor = ThreadPoolExecutor(max_workers=1)  # its thread is created once, reused by every task
+
+
+@app.task(bind=True)
+def fan_out(self: Task, token: str) -> None:
+    """Log from a thread and from a shared executor's call, each naming this task."""
+    celery_logkit.bind_contextvars(batch=token)
+    thread = threading.Thread(target=logger.info, args=("thread of %s", self.request.id))
+    thread.start()
+    thread.join()
+    _executor.submit(module_logger.info, "executor call of %s", self.request.id).result()
