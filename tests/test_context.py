@@ -118,7 +118,7 @@ def test_a_line_reads_what_is_bound_now_not_every_name_ever_bound(
     _CountingVar.reads = 0
     bind_contextvars(request_id="r1")
     for i in range(10):
-        logging.getLogger("proj").info("line %s", i)
+        logging.getLogger("context_tests").info("line %s", i)
     assert _CountingVar.reads == 0, f"{_CountingVar.reads} reads of names not bound now"
     assert [r.get("request_id") for r in captured.records] == ["r1"] * 10
 
@@ -139,7 +139,7 @@ def test_the_context_is_walked_once_while_it_does_not_change(
 
     monkeypatch.setattr(context, "_read_bound", counting)
     for _ in range(20):
-        logging.getLogger("proj").info("steady")
+        logging.getLogger("context_tests").info("steady")
     assert len(walks) <= 1, walks
     assert all(r["order_id"] == 7 for r in captured.records)
     assert all(not k.startswith("history_") for r in captured.records for k in r)
@@ -172,3 +172,36 @@ def test_direct_structlog_binds_are_seen_on_the_next_line() -> None:
     fields["added_by_caller"] = 1
     assert "added_by_caller" not in bound_fields()
     clear_contextvars()
+
+
+def test_tasks_binding_new_names_through_logkit_never_walk_the_context(
+    captured: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(1000):  # a history of names bound and unbound with structlog itself
+        structlog.contextvars.bind_contextvars(**{f"old_{i}": i})
+        structlog.contextvars.unbind_contextvars(f"old_{i}")
+    bind_contextvars(tenant="acme")
+    walks: list[int] = []
+    read_bound = context._read_bound
+
+    def counting(ctx: contextvars.Context) -> dict[str, Any]:
+        walks.append(len(ctx))
+        return read_bound(ctx)
+
+    monkeypatch.setattr(context, "_read_bound", counting)
+    for i in range(20):
+        task_started(SimpleNamespace(name="proj.t", request=request(id=f"t{i}")), {"rid": i})
+        bind_contextvars(**{f"key_{i}": i})
+        unbind_contextvars("tenant")
+        logging.getLogger("context_tests").info("in task %s", i)
+        task_ended()
+    logging.getLogger("context_tests").info("after the tasks")
+    assert walks == [], f"{len(walks)} walks of contexts of {walks[:3]}... variables"
+    for i in range(20):
+        line = captured.one(f"in task {i}")
+        assert (line["task_id"], line[f"key_{i}"], line["rid"]) == (f"t{i}", i, i), line
+        assert "tenant" not in line, line
+        assert f"key_{i - 1}" not in line, line
+    after = captured.one("after the tasks")
+    assert after["tenant"] == "acme", after
+    assert not [k for k in after if k.startswith(("key_", "old_", "rid"))], after

@@ -5,8 +5,8 @@ Two stores, both context-local (one per thread, greenlet or asyncio task):
 * the **task context**: ``task_id``, ``task_name`` and the rest of the running task's
   identity, computed once when the task starts and dropped when it ends;
 * the **bound context**: keys the user binds with structlog's ``bind_contextvars``
-  (re-exported here), so a ``request_id`` bound by django-structlog or by the user's
-  own code lands on the worker's lines too.
+  (wrapped here), so a ``request_id`` bound by django-structlog or by the user's own
+  code lands on the worker's lines too.
 
 A task's end restores the bound context as it was at the task's start: keys bound by
 the task body do not leak into the next task, keys bound before it are kept.  Nothing
@@ -22,13 +22,7 @@ from time import monotonic
 from typing import Any, NamedTuple
 
 import structlog.contextvars as _structlog_cv
-from structlog.contextvars import (
-    bind_contextvars,
-    bound_contextvars,
-    clear_contextvars,
-    get_contextvars,
-    unbind_contextvars,
-)
+from structlog.contextvars import bound_contextvars
 
 __all__ = [
     "TASK_FIELDS",
@@ -114,8 +108,9 @@ def bound_fields() -> dict[str, Any]:
     Every ``ContextVar.set`` -- structlog's ``bind_contextvars`` called directly
     included -- gives the context a new state, and a context compares equal to a copy of
     itself at once while that state is unchanged.  The keys read from the last copy are
-    kept, so a line costs what is bound now; only the first line after a change walks
-    the context, whose size grows with every key name bound and unbound in it.
+    kept, so a line costs what is bound now.  Only a line after a change logkit did not
+    make itself (structlog called directly, a new thread) walks the context, whose size
+    grows with every key name bound and unbound in it.
     """
     context = contextvars.copy_context()
     last = _last.context
@@ -123,6 +118,46 @@ def bound_fields() -> dict[str, Any]:
         _last.fields = _read_bound(context)
         _last.context = context
     return dict(_last.fields)
+
+
+def _remember(fields: Mapping[str, Any]) -> None:
+    """Record *fields* as what is bound now, after logkit itself changed the context."""
+    _last.fields = fields
+    _last.context = contextvars.copy_context()
+
+
+def bind_contextvars(**kw: Any) -> Mapping[str, contextvars.Token[Any]]:
+    """Bind *kw* in this context: structlog's ``bind_contextvars``, same tokens returned.
+
+    The next line then knows what is bound without walking the context.
+    """
+    fields = bound_fields()
+    tokens = _structlog_cv.bind_contextvars(**kw)
+    fields.update(kw)
+    _remember({k: v for k, v in fields.items() if v is not Ellipsis})
+    return tokens
+
+
+def unbind_contextvars(*keys: str) -> None:
+    """Unbind *keys* in this context, as structlog's ``unbind_contextvars`` does."""
+    fields = bound_fields()
+    _structlog_cv.unbind_contextvars(*keys)
+    _remember({k: v for k, v in fields.items() if k not in keys})
+
+
+def clear_contextvars() -> None:
+    """Unbind every bound key in this context, as structlog's ``clear_contextvars`` does.
+
+    Only the keys bound now are unbound: structlog's own walks every key name ever set
+    in the context.
+    """
+    _structlog_cv.unbind_contextvars(*bound_fields())
+    _remember(_EMPTY)
+
+
+def get_contextvars() -> dict[str, Any]:
+    """Return a copy of the keys bound in this context, as structlog's function does."""
+    return bound_fields()
 
 
 def task_context_from_request(task_name: str, request: Any) -> dict[str, Any]:
@@ -185,10 +220,12 @@ def task_started(
     celery sends ``task_prerun`` and ``task_postrun`` in pairs, in the same thread, and
     nested eager calls nest them: a stack of frames restores each level.
     """
-    _frame.set(_TaskFrame(monotonic(), trace, _task_context.get(), bound_fields(), _frame.get()))
+    bound = bound_fields()
+    _frame.set(_TaskFrame(monotonic(), trace, _task_context.get(), bound, _frame.get()))
     _task_context.set(task_context_from_request(task.name, task.request))
     if propagated:
-        bind_contextvars(**propagated)
+        _structlog_cv.bind_contextvars(**propagated)
+    _remember({**bound, **(propagated or _EMPTY)})
 
 
 def task_ended() -> None:
@@ -197,11 +234,15 @@ def task_ended() -> None:
     if frame is None:
         _task_context.set(_EMPTY)
         return
+    now = bound_fields()
     _frame.set(frame.outer)
     _task_context.set(frame.outer_task_context)
-    if bound_fields() != frame.outer_bound:
-        clear_contextvars()
-        bind_contextvars(**frame.outer_bound)
+    outer = frame.outer_bound
+    _structlog_cv.unbind_contextvars(*(k for k in now if k not in outer))
+    _structlog_cv.bind_contextvars(
+        **{k: v for k, v in outer.items() if k not in now or now[k] is not v}
+    )
+    _remember(outer)
 
 
 def current_task_trace() -> tuple[str, str] | None:
