@@ -96,6 +96,7 @@ def _read_bound(context: contextvars.Context) -> dict[str, Any]:
 
 
 def _same_context(a: contextvars.Context, b: contextvars.Context) -> bool:
+    """Whether *a* and *b* hold the same values: at once when one state backs both."""
     try:
         return a == b
     except Exception:  # noqa: BLE001 - a bound value's __eq__ may raise or be ambiguous
