@@ -13,7 +13,9 @@ import logging
 import os
 import random
 import signal
+import sys
 import time
+import traceback
 from pathlib import Path
 
 from celery import Celery, Task
@@ -254,3 +256,22 @@ def slow(seconds: float) -> None:
 def sign_in(user: str, password: str, remember: bool = False) -> dict[str, str]:
     """Take a secret argument and return a secret."""
     return {"user": user, "session": "s3cr3t-session"}
+
+
+@app.task
+def printing(token: str) -> None:
+    """print() as scripts do: several arguments, a traceback, a line left unfinished."""
+    print("charged", token, 7)
+    try:
+        raise ValueError(f"printed {token}")
+    except ValueError:
+        traceback.print_exc()
+    sys.stdout.write(f"unfinished {token}")
+
+
+@app.task
+def chatty_until_killed(pidfile: str, count: int) -> None:
+    """Write *pidfile*, then log *count* 12 kB lines (enough to fill a stalled pipe)."""
+    Path(pidfile).write_text(str(os.getpid()))
+    for number in range(count):
+        logger.info("chatty %d", number, pad="f" * 12000)
