@@ -117,6 +117,36 @@ def test_a_line_too_long_to_keep_is_ended_before_the_next() -> None:
     assert set(lines[0]) == {ord("x")}
 
 
+def test_a_line_from_a_signal_handler_waits_for_the_line_it_interrupted() -> None:
+    read, handler = _small_pipe()
+
+    def notice(signum: int, frame: object) -> None:
+        handler._shared.write(handler._fd, b'{"message": "notice"}\n', in_signal_handler=True)
+
+    received = bytearray()
+
+    def reader() -> None:
+        time.sleep(1.0)  # the alarm goes off while the line below is blocked
+        while chunk := os.read(read, 65536):
+            received.extend(chunk)
+
+    thread = threading.Thread(target=reader)
+    previous = signal.signal(signal.SIGALRM, notice)
+    try:
+        thread.start()
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        handler.emit(_line(json.dumps({"message": "long", "pad": "f" * 20000})))
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    handler.stream.close()
+    thread.join(10)
+    os.close(read)
+    lines = bytes(received).splitlines()
+    assert [json.loads(line)["message"] for line in lines] == ["long", "notice"], [
+        line[:40] + b"..." + line[-40:] for line in lines
+    ]
+
+
 def test_a_json_formatter_subclass_that_changes_format_is_used_as_written(tmp_path: Path) -> None:
     from celery_logkit import JsonFormatter
 

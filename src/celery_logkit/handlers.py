@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import select
 import sys
+import threading
 from typing import IO, Any
 
 from . import _process
@@ -67,25 +68,19 @@ class SharedLineLock:
         # written so far, and (_KEPT bytes) the line itself.
         self._state = memoryview(shared)[:_HEADER].cast("i")
         self._line = memoryview(shared)[_HEADER:]
+        # This process's thread holding the lock, and lines a signal handler left.
+        self._owner = 0
+        self._deferred: list[bytes] = []
 
-    def acquire(self, *, in_signal_handler: bool = False) -> bool:
-        """Wait for the lock (taking it over from a holder that died); return True if held.
-
-        A signal handler may have interrupted this very process in the middle of a
-        write, so waiting for a holder of its own pid could last for ever: with
-        *in_signal_handler* it waits one interval for it, then returns False without
-        the lock.
-        """
+    def acquire(self) -> None:
+        """Wait for the lock (taking it over from a holder that died)."""
         state = self._state
         if not self._semaphore.acquire(False):
             while not self._semaphore.acquire(timeout=_WAIT):
                 holder = state[0]
-                if holder == _process.pid and in_signal_handler:
-                    return False
                 if holder and holder != _process.pid and not _alive(holder):
                     break
         state[0] = _process.pid
-        return True
 
     def release(self) -> None:
         """Release the lock (a second release after a take-over is harmless)."""
@@ -98,46 +93,50 @@ class SharedLineLock:
     def write(self, fd: int, data: bytes, *, in_signal_handler: bool = False) -> None:
         """Write *data*, whole lines, to *fd* under the lock, finishing a dead writer's line.
 
-        A line is written in pieces of at most ``PIPE_BUF`` bytes, which a pipe takes
-        whole or not at all, counting each: a writer killed while blocked leaves an
-        exact count, and the next writer writes the rest of the kept line (or, for a
-        line longer than the memory kept, a newline).  *in_signal_handler* is passed
-        to :meth:`acquire`; a line written without the lock starts on a fresh line.
+        From a signal handler (*in_signal_handler*) that interrupted this thread while
+        it held the lock, waiting would never end: *data* is then written by the
+        interrupted write, after its own line.
         """
-        held = self.acquire(in_signal_handler=in_signal_handler)
+        me = threading.get_ident()
+        if in_signal_handler and self._owner == me:
+            self._deferred.append(data)
+            return
+        self.acquire()
+        self._owner = me
         try:
-            if not held:
-                _write_all(fd, b"\n" + data)
-                return
-            state = self._state
-            if state[1]:
-                self._finish_dead_writers_line(fd)
-            size = len(data)
-            if size <= _KEPT:
-                self._line[:size] = data
-            state[2] = 0
-            state[1] = size
-            if size <= _PIPE_BUF:
-                written = os.write(fd, data)  # whole, on a pipe
-                if written < size:  # a terminal or a file may take less
-                    _write_all(fd, data[written:])
-            else:
-                view = memoryview(data)
-                while state[2] < size:
-                    state[2] += os.write(fd, view[state[2] : state[2] + _PIPE_BUF])
-            state[1] = 0
+            self._write_held(fd, data)
+            while self._deferred:
+                self._write_held(fd, self._deferred.pop(0))
         finally:
-            if held:
-                self.release()
+            self._owner = 0
+            self.release()
 
-    def _finish_dead_writers_line(self, fd: int) -> None:
+    def _write_held(self, fd: int, data: bytes) -> None:
+        """Write *data* in pieces of at most ``PIPE_BUF`` bytes, counting each.
+
+        A pipe takes such a piece whole or not at all, so a writer killed while
+        blocked leaves an exact count, and the next writer writes the rest of the kept
+        line (or, for a line longer than the memory kept, a newline) before *data*.
+        """
         state = self._state
-        size, written = state[1], state[2]
-        state[1] = 0
+        if state[1]:
+            size, written = state[1], state[2]
+            state[1] = 0
+            _write_all(fd, self._line[written:size].tobytes() if size <= _KEPT else b"\n")
+        size = len(data)
         if size <= _KEPT:
-            _write_all(fd, self._line[written:size].tobytes())
+            self._line[:size] = data
+        state[2] = 0
+        state[1] = size
+        if size <= _PIPE_BUF:
+            written = os.write(fd, data)  # whole, on a pipe
+            if written < size:  # a terminal or a file may take less
+                _write_all(fd, data[written:])
         else:
-            _write_all(fd, b"\n")
+            view = memoryview(data)
+            while state[2] < size:
+                state[2] += os.write(fd, view[state[2] : state[2] + _PIPE_BUF])
+        state[1] = 0
 
 
 _HEADER = 16
