@@ -43,8 +43,11 @@ def test_a_child_killed_while_blocked_on_a_full_pipe_leaves_no_glued_line(
     assert str(child) in text_of(lost)
 
 
-def test_print_in_a_task_is_one_record_per_line(fs_broker: Broker, tmp_path: Path) -> None:
-    with Worker(fs_broker, tmp_path, pool="prefork", concurrency=2) as worker:
+@pytest.mark.parametrize("pool", ["prefork", "gevent"])
+def test_print_in_a_task_is_one_record_per_line(
+    fs_broker: Broker, tmp_path: Path, pool: str
+) -> None:
+    with Worker(fs_broker, tmp_path, pool=pool, concurrency=2) as worker:
         task_id = worker.send("printing", "p1")
         worker.wait_for(lambda r: text_of(r) == "unfinished p1", timeout=30)
     redirected = [r for r in worker.records if r["logger"] == "celery.redirected"]
