@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
+import signal
+import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from celery_logkit import _errors
 from celery_logkit.handlers import LineHandler, SharedLineLock, lock_for
 
 
@@ -37,13 +43,108 @@ def test_a_lock_whose_holder_died_is_taken_over() -> None:
     lock.release()
 
 
-def test_a_failing_write_is_reported_not_raised() -> None:
+def test_a_failing_write_is_reported_not_raised(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_errors, "_last", {})  # no report of an earlier test holds this one back
     read, write = os.pipe()
     stream = os.fdopen(write, "w")
     handler = LineHandler(stream)
+    handler.emit(logging.LogRecord("x", logging.INFO, __file__, 1, "fine", (), None))
+    assert os.read(read, 100) == b"fine\n"
+    assert capfd.readouterr().err == "", "a write that works reports nothing"
     os.close(read)
     handler.emit(logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None))  # EPIPE
     stream.close()
+    reports = [json.loads(line) for line in capfd.readouterr().err.splitlines()]
+    assert [r["error"]["type"] for r in reports] == ["BrokenPipeError"], reports
+    assert reports[0]["message"].startswith("celery-logkit internal error while writing a log line")
+
+
+def _small_pipe() -> tuple[int, LineHandler]:
+    """A pipe of one page, so that a long line blocks early, and a handler writing to it."""
+    read, write = os.pipe()
+    fcntl.fcntl(write, 1031, 4096)  # F_SETPIPE_SZ
+    handler = LineHandler(os.fdopen(write, "w"))
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    return read, handler
+
+
+def _line(message: str) -> logging.LogRecord:
+    return logging.LogRecord("x", logging.INFO, __file__, 1, message, (), None)
+
+
+def _kill_while_blocked(handler: LineHandler, message: str) -> None:
+    child = os.fork()
+    if child == 0:  # pragma: no cover - killed while blocked in write()
+        handler.emit(_line(message))
+        os._exit(0)
+    time.sleep(0.5)  # the pipe is full and nobody reads it: the child is blocked
+    os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
+
+
+def _write_next_and_read_all(read: int, handler: LineHandler) -> list[bytes]:
+    received = bytearray()
+
+    def reader() -> None:
+        while chunk := os.read(read, 65536):
+            received.extend(chunk)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    handler.emit(_line('{"message": "next"}'))
+    handler.stream.close()
+    thread.join(10)
+    os.close(read)
+    return bytes(received).splitlines()
+
+
+def test_a_line_left_unfinished_by_a_killed_writer_is_finished_by_the_next() -> None:
+    read, handler = _small_pipe()
+    _kill_while_blocked(handler, json.dumps({"message": "killed", "pad": "f" * 20000}))
+    lines = _write_next_and_read_all(read, handler)
+    assert [json.loads(line)["message"] for line in lines] == ["killed", "next"], [
+        line[:40] + b"..." + line[-40:] for line in lines
+    ]
+
+
+def test_a_line_too_long_to_keep_is_ended_before_the_next() -> None:
+    read, handler = _small_pipe()
+    _kill_while_blocked(handler, "x" * 100000)
+    lines = _write_next_and_read_all(read, handler)
+    assert lines[-1] == b'{"message": "next"}', lines[-1][-80:]
+    assert set(lines[0]) == {ord("x")}
+
+
+def test_a_line_from_a_signal_handler_waits_for_the_line_it_interrupted() -> None:
+    read, handler = _small_pipe()
+
+    def notice(signum: int, frame: object) -> None:
+        handler._shared.write(handler._fd, b'{"message": "notice"}\n', in_signal_handler=True)
+
+    received = bytearray()
+
+    def reader() -> None:
+        time.sleep(1.0)  # the alarm goes off while the line below is blocked
+        while chunk := os.read(read, 65536):
+            received.extend(chunk)
+
+    thread = threading.Thread(target=reader)
+    previous = signal.signal(signal.SIGALRM, notice)
+    try:
+        thread.start()
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        handler.emit(_line(json.dumps({"message": "long", "pad": "f" * 20000})))
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    handler.stream.close()
+    thread.join(10)
+    os.close(read)
+    lines = bytes(received).splitlines()
+    assert [json.loads(line)["message"] for line in lines] == ["long", "notice"], [
+        line[:40] + b"..." + line[-40:] for line in lines
+    ]
 
 
 def test_a_json_formatter_subclass_that_changes_format_is_used_as_written(tmp_path: Path) -> None:

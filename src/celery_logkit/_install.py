@@ -9,6 +9,7 @@ from typing import Any
 
 from celery import Celery, signals
 
+from . import _stdio
 from ._cli import add_worker_options
 from ._errors import report_internal_error
 from ._threads import inherit_context
@@ -139,10 +140,13 @@ def install(app: Celery, **options: Any) -> Celery:
         (signals.task_retry, lifecycle.on_task_retry),
         (signals.task_failure, lifecycle.on_task_failure),
         (signals.task_internal_error, lifecycle.on_task_internal_error),
+        (signals.task_postrun, _stdio.flush_current),  # while the task's context is set
         (signals.task_postrun, lifecycle.on_task_postrun),
         (signals.task_revoked, lifecycle.on_task_revoked),
         (signals.task_rejected, lifecycle.on_task_rejected),
         (signals.task_unknown, lifecycle.on_task_unknown),
+        (signals.worker_process_shutdown, _stdio.flush_all),
+        (signals.worker_shutdown, _stdio.flush_all),
     ]
     for signal, receiver in receivers:
         signal.connect(

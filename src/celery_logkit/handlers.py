@@ -9,7 +9,10 @@ flush) while holding a semaphore shared by every handler on the same file descri
 after it was made.
 Uncontended, taking it costs no system call.  A process killed while holding it (a
 hard time limit, the OOM killer) would block the others: a waiter that finds the
-holder dead takes the lock over.
+holder dead takes the lock over.  Such a process may have died part-way through its
+line (blocked on a full pipe, say): the lock keeps that line and how much of it was
+written in the same shared memory, and the next writer writes the rest before its
+own line, so no record ever shares a line with another.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import logging
 import mmap
 import multiprocessing
 import os
+import select
 import sys
+import threading
 from typing import IO, Any
 
 from . import _process
@@ -46,30 +51,108 @@ def _alive(pid: int) -> bool:
 
 
 class SharedLineLock:
-    """A lock for the processes forked after it was made; a dead holder's is taken over."""
+    """A lock for the processes forked after it was made; a dead holder's is taken over.
+
+    :meth:`write` is the one way lines reach the descriptor.  It keeps the line being
+    written, and how much of it the kernel has taken, in memory shared by the
+    processes: a writer that takes the lock over from a holder killed part-way through
+    a line writes the rest of that line first.
+    """
 
     def __init__(self) -> None:
         _process.current_pid()
         self._semaphore = multiprocessing.BoundedSemaphore(1)
-        # The holder's pid, in memory shared with the processes forked later.
-        self._holder = memoryview(mmap.mmap(-1, 8)).cast("i")
+        shared = mmap.mmap(-1, _HEADER + _KEPT)
+        # In memory shared with the processes forked later: the holder's pid, then
+        # the length of the line being written (0 once it is whole), the bytes of it
+        # written so far, and (_KEPT bytes) the line itself.
+        self._state = memoryview(shared)[:_HEADER].cast("i")
+        self._line = memoryview(shared)[_HEADER:]
+        # This process's thread holding the lock, and lines a signal handler left.
+        self._owner = 0
+        self._deferred: list[bytes] = []
 
     def acquire(self) -> None:
         """Wait for the lock (taking it over from a holder that died)."""
+        state = self._state
         if not self._semaphore.acquire(False):
             while not self._semaphore.acquire(timeout=_WAIT):
-                holder = self._holder[0]
+                holder = state[0]
                 if holder and holder != _process.pid and not _alive(holder):
                     break
-        self._holder[0] = _process.pid
+        state[0] = _process.pid
 
     def release(self) -> None:
         """Release the lock (a second release after a take-over is harmless)."""
-        self._holder[0] = 0
+        self._state[0] = 0
         try:  # noqa: SIM105 - no context manager object per line
             self._semaphore.release()
         except ValueError:  # released already by a take-over
             pass
+
+    def write(self, fd: int, data: bytes, *, in_signal_handler: bool = False) -> None:
+        """Write *data*, whole lines, to *fd* under the lock, finishing a dead writer's line.
+
+        From a signal handler (*in_signal_handler*) that interrupted this thread while
+        it held the lock, waiting would never end: *data* is then written by the
+        interrupted write, after its own line.
+        """
+        me = threading.get_ident()
+        if in_signal_handler and self._owner == me:
+            self._deferred.append(data)
+            return
+        self.acquire()
+        self._owner = me
+        try:
+            self._write_held(fd, data)
+            while self._deferred:
+                self._write_held(fd, self._deferred.pop(0))
+        finally:
+            self._owner = 0
+            self.release()
+
+    def _write_held(self, fd: int, data: bytes) -> None:
+        """Write *data* in pieces of at most ``PIPE_BUF`` bytes, counting each.
+
+        A pipe takes such a piece whole or not at all, so a writer killed while
+        blocked leaves an exact count, and the next writer writes the rest of the kept
+        line (or, for a line longer than the memory kept, a newline) before *data*.
+        """
+        state = self._state
+        if state[1]:
+            size, written = state[1], state[2]
+            state[1] = 0
+            _write_all(fd, self._line[written:size].tobytes() if size <= _KEPT else b"\n")
+        size = len(data)
+        if size <= _KEPT:
+            self._line[:size] = data
+        state[2] = 0
+        state[1] = size
+        if size <= _PIPE_BUF:
+            written = os.write(fd, data)  # whole, on a pipe
+            if written < size:  # a terminal or a file may take less
+                _write_all(fd, data[written:])
+        else:
+            view = memoryview(data)
+            while state[2] < size:
+                state[2] += os.write(fd, view[state[2] : state[2] + _PIPE_BUF])
+        state[1] = 0
+
+
+_HEADER = 16
+"""Bytes of the shared state before the kept line: four ints."""
+
+_KEPT = 65536
+"""Bytes of a line kept in shared memory while it is written (longer ones are not)."""
+
+_PIPE_BUF = select.PIPE_BUF
+"""The largest write a pipe takes whole or not at all."""
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 _locks: dict[int, SharedLineLock] = {}
@@ -90,10 +173,6 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__(stream)
         self._fd = self.stream.fileno()
         self._shared = lock_for(self._fd)
-
-    def _write_rest(self, view: memoryview) -> None:
-        while view:
-            view = view[os.write(self._fd, view) :]
 
     def handle(self, record: logging.LogRecord) -> bool:
         """Filter and emit *record*; the shared lock, not the handler's, orders the writes."""
@@ -117,14 +196,7 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 )
             else:
                 data = (self.format(record) + self.terminator).encode("utf-8", "backslashreplace")
-            shared = self._shared
-            shared.acquire()
-            try:
-                written = os.write(self._fd, data)
-                if written < len(data):
-                    self._write_rest(memoryview(data)[written:])
-            finally:
-                shared.release()
+            self._shared.write(self._fd, data)
         except RecursionError:
             raise
         except Exception:  # noqa: BLE001 - a log line must not break the task

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -20,13 +19,15 @@ from typing import Any, TextIO
 import celery
 import celery.apps.worker as celery_worker_module
 from celery.utils.log import ColorFormatter, get_multiprocessing_logger
+from celery.utils.nodenames import node_format
 from kombu.utils.url import maybe_sanitize_url
 
 from ._cli import from_worker_options
+from ._stdio import redirect_stdouts_to_logger
 from .config import Options, unknown_variables, unknown_variables_message
 from .console import ConsoleFormatter
 from .formatter import JsonFormatter
-from .handlers import LineHandler
+from .handlers import LineHandler, lock_for
 
 __all__ = ["WorkerIntegration"]
 
@@ -58,6 +59,8 @@ class WorkerIntegration:
     ) -> None:
         self.options = options
         self.refresh = refresh
+        # The handler celery made for the root logger: where -f (or stderr) says lines go.
+        self.destination: logging.Handler | None = None
 
     def formatter(self, stream: object = None) -> logging.Formatter:
         """Return the formatter for a handler writing to *stream*.
@@ -77,13 +80,14 @@ class WorkerIntegration:
 
     # -- logging set-up -------------------------------------------------------------
 
-    def adopt_handlers(self, loggers: Iterable[logging.Logger | None]) -> None:
-        """Give celery's own handlers on *loggers* the logkit formatter.
+    def adopt_handlers(self, loggers: Iterable[logging.Logger | None]) -> list[logging.Handler]:
+        """Give celery's own handlers on *loggers* the logkit formatter; return them.
 
         celery's plain stream handler (stderr, shared by the pool's processes) becomes a
         :class:`~celery_logkit.handlers.LineHandler` on the same stream, with the same
         level and filters; file handlers (``-f``) keep their class.
         """
+        adopted: list[logging.Handler] = []
         for logger in loggers:
             handlers = getattr(logger, "handlers", [])
             for index, handler in enumerate(handlers):
@@ -92,10 +96,17 @@ class WorkerIntegration:
                 handler.setFormatter(self.formatter(getattr(handler, "stream", None)))
                 if type(handler) is logging.StreamHandler and _has_fileno(handler.stream):
                     handlers[index] = LineHandler.replacing(handler)
+                adopted.append(handlers[index])
+        return adopted
 
     def on_after_setup_logger(self, logger: logging.Logger, **_: Any) -> None:
-        """Root and billiard's ``multiprocessing`` logger: JSON from now on."""
-        self.adopt_handlers((logger, get_multiprocessing_logger()))
+        """Root and billiard's ``multiprocessing`` logger: JSON from now on.
+
+        The root's handler is also where the shutdown notices go from now on.
+        """
+        adopted = self.adopt_handlers((logger, get_multiprocessing_logger()))
+        if adopted and adopted[0] in logger.handlers:
+            self.destination = adopted[0]
 
     def on_after_setup_task_logger(self, logger: logging.Logger, **_: Any) -> None:
         """Make the ``celery.task`` logger (it does not propagate) write JSON too."""
@@ -107,19 +118,35 @@ class WorkerIntegration:
         """Before the worker does anything: check the configuration, JSON from the start.
 
         *options* are the worker's command-line options, ``--logkit-format`` among them.
+        Until logging is set up, warnings (celery's SecurityWarning) go to the ``-f``
+        file if one is given.  ``print()`` is redirected one record per line.
         """
-        resolved = self.prepare_process(options)
-        if instance is not None and not resolved.banner:
-            instance.quiet = True
+        logfile = (options or {}).get("logfile")
+        if logfile and instance is not None:
+            logfile = node_format(logfile, instance.hostname)
+        resolved = self.prepare_process(options, logfile=logfile)
+        if instance is not None:
+            if not resolved.banner:
+                instance.quiet = True
+            instance.app.log.redirect_stdouts_to_logger = redirect_stdouts_to_logger
         # celery writes its shutdown notices ("worker: Warm shutdown (MainProcess)")
         # with os.write from signal handlers: the one hook is the module's function.
-        celery_worker_module.safe_say = _FormattedSay(self.formatter(sys.__stdout__))
+        celery_worker_module.safe_say = _FormattedSay(
+            self.formatter(sys.__stderr__ if logfile is None else None), self._destination
+        )
 
-    def prepare_process(self, command_line: Mapping[str, Any] | None) -> Options:
+    def _destination(self) -> TextIO | None:
+        handler = self.destination
+        return getattr(handler, "stream", None) if handler is not None else None
+
+    def prepare_process(
+        self, command_line: Mapping[str, Any] | None, *, logfile: str | None = None
+    ) -> Options:
         """Check the configuration, and write warnings as JSON until logging is set up.
 
         Run first thing in a worker or ``celery beat``: a bad option stops the process
         with one JSON ``critical`` line rather than letting it run on other options.
+        Warnings go to *logfile* when given, else to stderr.
         """
         try:
             resolved = self.refresh(from_worker_options(command_line))
@@ -131,7 +158,9 @@ class WorkerIntegration:
             raise SystemExit(1) from exc
         if warnings.showwarning is _ORIGINAL_SHOWWARNING:
             stderr = sys.__stderr__
-            warnings.showwarning = _FormattedWarnings(self.formatter(stderr), stderr)
+            warnings.showwarning = _FormattedWarnings(
+                self.formatter(stderr if logfile is None else None), stderr, logfile
+            )
         return resolved
 
     def on_celeryd_after_setup(self, sender: str, instance: Any = None, **_: Any) -> None:
@@ -175,33 +204,47 @@ def _isatty(stream: object) -> bool:
 class _FormattedSay:
     """celery's ``safe_say`` (a notice written from a signal handler), as a log line.
 
-    Like the original it writes with one ``os.write``: a signal handler must not
-    re-enter a stream that the interrupted code may be writing to.
+    The line goes where the root logger's handler writes (the ``-f`` file, or
+    stderr), and to celery's *f* before logging is set up.  Like the original it
+    writes with ``os.write``: a signal handler must not re-enter a stream that the
+    interrupted code may be writing to.
     """
 
-    def __init__(self, formatter: logging.Formatter) -> None:
+    def __init__(
+        self, formatter: logging.Formatter, destination: Callable[[], TextIO | None]
+    ) -> None:
         self.formatter = formatter
+        self.destination = destination
 
     def __call__(self, msg: str, f: TextIO | None = sys.__stderr__) -> None:
         record = logging.LogRecord(
             "celery.apps.worker", logging.WARNING, __file__, 0, msg.strip(), None, None
         )
-        _write_line(f, self.formatter.format(record))
+        _write_line(self.destination() or f, self.formatter.format(record), in_signal_handler=True)
 
 
-def _write_line(stream: TextIO | None, line: str) -> None:
-    """Write *line* with one ``os.write``, bypassing the stream's buffer and lock."""
+def _write_line(stream: TextIO | None, line: str, *, in_signal_handler: bool = False) -> None:
+    """Write *line* under the descriptor's shared line lock, bypassing the stream's buffer."""
     if stream is not None:
         with contextlib.suppress(OSError, ValueError):
-            os.write(stream.fileno(), (line + "\n").encode())
+            fd = stream.fileno()
+            data = (line + "\n").encode("utf-8", "backslashreplace")
+            lock_for(fd).write(fd, data, in_signal_handler=in_signal_handler)
 
 
 class _FormattedWarnings:
-    """``warnings.showwarning`` until celery's logging takes warnings over."""
+    """``warnings.showwarning`` until celery's logging takes warnings over.
 
-    def __init__(self, formatter: logging.Formatter, stream: TextIO | None) -> None:
+    With a *logfile* (``-f``) each warning is appended to it, the file celery's
+    logging will write to, rather than to *stream*.
+    """
+
+    def __init__(
+        self, formatter: logging.Formatter, stream: TextIO | None, logfile: str | None = None
+    ) -> None:
         self.formatter = formatter
         self.stream = stream
+        self.logfile = logfile
 
     def __call__(
         self,
@@ -213,7 +256,7 @@ class _FormattedWarnings:
         line: str | None = None,
     ) -> None:
         stream = file or self.stream
-        if stream is None:
+        if stream is None and self.logfile is None:
             return
         record = logging.LogRecord(
             "py.warnings",
@@ -224,9 +267,14 @@ class _FormattedWarnings:
             (category.__name__, message),
             None,
         )
+        line = self.formatter.format(record) + "\n"
         try:
-            stream.write(self.formatter.format(record) + "\n")
-            stream.flush()
+            if file is None and self.logfile is not None:
+                with open(self.logfile, "a", encoding="utf-8") as logfile:
+                    logfile.write(line)
+            elif stream is not None:
+                stream.write(line)
+                stream.flush()
         except (OSError, ValueError):
             pass
 

@@ -90,6 +90,8 @@ class Worker:
         self._proc: subprocess.Popen[bytes] | None = None
         self._readers: list[threading.Thread] = []
         self._producer: Celery | None = None
+        self._reading = threading.Event()
+        self._reading.set()
 
     # -- process -------------------------------------------------------------------
 
@@ -134,8 +136,20 @@ class Worker:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def stall(self) -> None:
+        """Stop reading the worker's output, as a stalled log collector does (pipes fill)."""
+        self._reading.clear()
+
+    def resume(self) -> None:
+        """Read the worker's output again."""
+        self._reading.set()
+
+    def _next_line(self, stream: Any) -> bytes:
+        self._reading.wait()
+        return bytes(stream.readline())
+
     def _read(self, name: str, stream: Any) -> None:
-        for raw in iter(stream.readline, b""):
+        for raw in iter(lambda: self._next_line(stream), b""):
             text = raw.decode("utf-8", "replace").rstrip("\n")
             try:
                 record = json.loads(text)

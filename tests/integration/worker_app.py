@@ -14,8 +14,10 @@ import logging
 import os
 import random
 import signal
+import sys
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -329,3 +331,22 @@ def fan_out(self: Task, token: str) -> None:
     thread.start()
     thread.join()
     _executor.submit(module_logger.info, "executor call of %s", self.request.id).result()
+
+
+@app.task
+def printing(token: str) -> None:
+    """print() as scripts do: several arguments, a traceback, a line left unfinished."""
+    print("charged", token, 7)
+    try:
+        raise ValueError(f"printed {token}")
+    except ValueError:
+        traceback.print_exc()
+    sys.stdout.write(f"unfinished {token}")
+
+
+@app.task
+def chatty_until_killed(pidfile: str, count: int) -> None:
+    """Write *pidfile*, then log *count* 12 kB lines (enough to fill a stalled pipe)."""
+    Path(pidfile).write_text(str(os.getpid()))
+    for number in range(count):
+        logger.info("chatty %d", number, pad="f" * 12000)
