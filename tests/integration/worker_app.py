@@ -254,3 +254,18 @@ def slow(seconds: float) -> None:
 def sign_in(user: str, password: str, remember: bool = False) -> dict[str, str]:
     """Take a secret argument and return a secret."""
     return {"user": user, "session": "s3cr3t-session"}
+
+
+class UnprintableError(Exception):
+    """An exception whose ``__str__`` reads an attribute that was never set."""
+
+    def __str__(self) -> str:
+        return f"API error {self.detail}"  # type: ignore[attr-defined]
+
+
+@app.task
+def bind_awkward(token: str) -> str:
+    """Bind values no JSON encoder takes as they are, then log."""
+    celery_logkit.bind_contextvars(request_id=token, err=UnprintableError(500), big=10**5000)
+    logger.info("after binding", extra={"order_id": 7})
+    return token
