@@ -28,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover - orjson is a dependency; kept optional at run time
     _orjson = None
 
-__all__ = ["dumps", "dumps_bytes", "dumps_serialised", "serialised_once", "to_jsonable"]
+__all__ = ["dumps_bytes", "dumps_serialised", "serialised_once", "to_jsonable"]
 
 MAX_DEPTH = 10
 """Levels of nesting a line may have, the line itself being the first: Datadog parses
@@ -167,7 +167,7 @@ def _key(key: object, depth: int, seen: frozenset[int]) -> str:
 def _nesting(value: Any) -> int:
     """Return how many levels of dicts and lists *value* has (0 for anything else)."""
     if isinstance(value, dict):
-        return 1 + max(map(_nesting, value.values()), default=0)
+        return 1 + max(map(_nesting, dict.values(value)), default=0)
     if isinstance(value, list | tuple | set | frozenset):
         return 1 + max(map(_nesting, value), default=0)
     return 0
@@ -179,7 +179,12 @@ def _too_deep(data: bytes, obj: Mapping[str, Any]) -> bool:
     A line with no more opening brackets than the limit cannot: the two counts are the
     only cost on the usual line.
     """
-    return data.count(b"{") + data.count(b"[") > MAX_DEPTH and _nesting(obj) > MAX_DEPTH
+    if data.count(b"{") + data.count(b"[") <= MAX_DEPTH:
+        return False
+    try:
+        return _nesting(obj) > MAX_DEPTH
+    except Exception:  # noqa: BLE001 - a container that cannot be read: the rebuild copes
+        return True
 
 
 _ORJSON_OPTIONS = (
@@ -256,8 +261,3 @@ else:  # pragma: no cover
     def dumps_serialised(line: Mapping[str, Any]) -> bytes | None:
         """Return *line* as UTF-8 JSON (without orjson there are no fragments)."""
         return dumps_bytes(line)
-
-
-def dumps(event: Mapping[str, Any]) -> str:
-    """Return *event* as compact JSON text: UTF-8 safe, one line, always valid."""
-    return dumps_bytes(event).decode("utf-8")
