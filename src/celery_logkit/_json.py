@@ -176,10 +176,17 @@ def _nesting(value: Any) -> int:
 def _too_deep(data: bytes, obj: Mapping[str, Any]) -> bool:
     """Whether the line *data* written from *obj* nests past :data:`MAX_DEPTH`.
 
-    A line with no more opening brackets than the limit cannot: the two counts are the
-    only cost on the usual line.
+    A flat line (no ``[``, no ``{`` after the first) is found by two ``memchr`` scans;
+    a line with no more opening brackets than the limit cannot nest past it; only a
+    line with more is walked.
     """
-    if data.count(b"{") + data.count(b"[") <= MAX_DEPTH:
+    if b"[" in data:
+        brackets = data.count(b"{") + data.count(b"[")
+    elif data.rfind(b"{") == 0:
+        return False
+    else:
+        brackets = data.count(b"{")
+    if brackets <= MAX_DEPTH:
         return False
     try:
         return _nesting(obj) > MAX_DEPTH
