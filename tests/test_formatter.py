@@ -224,3 +224,41 @@ def test_a_field_whose_eq_raises_keeps_the_other_fields() -> None:
     line = format_record(make_record(level=Ambiguous(), k=1))
     assert line["k"] == 1
     assert line["extra"] == {"level": "ambiguous"}
+
+
+@pytest.mark.parametrize(
+    ("schema", "names"),
+    [
+        ("default", {"timestamp", "level", "logger"}),
+        ("ecs", {"@timestamp", "log.level", "ecs.version"}),
+        ("datadog", {"timestamp", "status", "service"}),
+    ],
+)
+@pytest.mark.parametrize("method", ["format", "format_bytes"])
+def test_the_last_resort_line_is_in_the_formatter_schema(
+    schema: str, names: set[str], method: str
+) -> None:
+    def broken(record: logging.LogRecord, event: p.EventDict) -> p.EventDict:
+        raise RuntimeError("bug")
+
+    formatter = JsonFormatter(
+        schema=schema, service="shop", processors=(*JsonFormatter().processors, broken)
+    )
+    line = json.loads(getattr(formatter, method)(make_record()))
+    assert names <= set(line), line
+    assert line["message"] == "hello world"
+
+
+def test_the_last_resort_line_falls_back_to_the_default_names() -> None:
+    """A schema that fails on the last resort's event too: the line in the default names."""
+
+    def broken(record: logging.LogRecord, event: p.EventDict) -> p.EventDict:
+        raise RuntimeError("bug")
+
+    def broken_render(event: p.EventDict, record: logging.LogRecord) -> p.EventDict:
+        raise RuntimeError("bug")
+
+    formatter = JsonFormatter(schema="ecs", processors=(broken,))
+    formatter.schema.render = broken_render  # type: ignore[method-assign]
+    line = json.loads(formatter.format(make_record()))
+    assert (line["level"], line["message"]) == ("info", "hello world")

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import io
 import json
 import logging
+import shutil
+import subprocess
 import uuid
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from celery_logkit import JsonFormatter, bound_contextvars
+from celery_logkit import JsonFormatter, bound_contextvars, get_logger
+from celery_logkit._json import MAX_DEPTH, _default, dumps_bytes, dumps_serialised, to_jsonable
 from celery_logkit.context import task_ended, task_started
 from celery_logkit.processors import STRUCTURED_FIELDS_ATTR
 
@@ -148,13 +153,11 @@ def test_placeholders_are_readable() -> None:
     assert line["nan"] is None
     assert line["amount"] == "9.50"
     assert line["id"] == "00000000-0000-0000-0000-000000000001"
-    assert line["surrogate"] == "\ud800"
+    assert line["surrogate"] == "\\ud800"  # backslash text: every parser reads it
 
 
 def test_enums_and_number_subclasses_keep_their_json_type_on_both_paths() -> None:
     import enum
-
-    from celery_logkit._json import dumps_bytes
 
     class Color(enum.Enum):
         RED = 1
@@ -183,3 +186,162 @@ def test_an_unprintable_ddtrace_attribute_keeps_the_line_whole(schema: str, attr
         Hostile.armed = False
         task_ended()
     assert (line["message"], line["task_id"]) == ("m", "t-1")
+
+
+class ApiError(Exception):
+    """An exception whose ``__str__`` reads an attribute that was never set."""
+
+    def __str__(self) -> str:
+        return f"API error {self.detail}"  # type: ignore[attr-defined]
+
+
+SCHEMA_NAMES = {"default": "timestamp", "ecs": "@timestamp", "datadog": "status"}
+
+
+def log_lines(schema: str, emit: Any) -> list[dict[str, Any]]:
+    """Return the lines *emit(logger)* writes through a ``JsonFormatter(schema=schema)``."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter(schema=schema, service="shop"))
+    logger = get_logger(f"values.{schema}")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        emit(logger)
+    finally:
+        logger.removeHandler(handler)
+    return [orjson.loads(line) for line in out.getvalue().splitlines()]
+
+
+@pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (ApiError(500), "<unrepresentable ApiError>"),
+        (10**5000, "<int of 16610 bits>"),
+        ({"n": 10**5000}, {"n": "<int of 16610 bits>"}),
+        ([1, ApiError(1)], [1, "<unrepresentable ApiError>"]),
+    ],
+    ids=["exception-str-raises", "huge-int", "huge-int-nested", "exception-in-list"],
+)
+@pytest.mark.parametrize("given", ["keyword", "extra", "bound"])
+def test_one_awkward_value_costs_only_itself(
+    schema: str, value: Any, written: Any, given: str
+) -> None:
+    """The line keeps its schema, the caller's other fields and the bound context."""
+
+    def emit(logger: Any) -> None:
+        with bound_contextvars(request_id="req-42"):
+            if given == "keyword":
+                logger.info("m", order_id=7, odd=value)
+            elif given == "extra":
+                logger.info("m", extra={"order_id": 7, "odd": value})
+            else:
+                with bound_contextvars(odd=value):
+                    logger.info("m", order_id=7)
+
+    (line,) = log_lines(schema, emit)
+    assert SCHEMA_NAMES[schema] in line, line
+    assert (line["message"], line["request_id"], line["order_id"]) == ("m", "req-42", 7)
+    assert line["odd"] == written
+    if schema == "datadog":
+        assert line["service"] == "shop"
+
+
+def test_value_conversion_never_raises() -> None:
+    """The hook orjson calls and the rebuild every other path uses, for hostile values."""
+
+    class BadFloat(float):
+        def __float__(self) -> float:
+            raise AttributeError("unset")
+
+    class BadMapping(dict[str, Any]):
+        def items(self) -> Any:
+            raise AttributeError("unset")
+
+    for value in (ApiError(1), 10**5000, BadFloat(1.0), BadMapping(a=1)):
+        assert isinstance(_default(value), str | int | float | list | dict | None)
+        orjson.dumps({"v": to_jsonable(value)})
+
+
+@pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
+def test_integers_outside_64_bits_are_decimal_text(schema: str) -> None:
+    """Elasticsearch rejects a ``long`` past 64 bits; Datadog would round it."""
+    values = {
+        "top": 2**63 - 1, "bottom": -(2**63), "past_top": 2**63, "past_bottom": -(2**63) - 1,
+        "unsigned": 2**64 - 1, "mid": 2**60, "nested": {"n": [2**70]}, "huge": 10**5000,
+    }  # fmt: skip
+    (line,) = log_lines(schema, lambda logger: logger.info("m", **values))
+    assert (line["top"], line["bottom"], line["mid"]) == (2**63 - 1, -(2**63), 2**60)
+    assert line["past_top"] == "9223372036854775808"
+    assert line["past_bottom"] == "-9223372036854775809"
+    assert line["unsigned"] == str(2**64 - 1)
+    assert line["nested"] == {"n": [str(2**70)]}
+    assert line["huge"] == "<int of 16610 bits>"
+
+
+@pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
+def test_lone_surrogates_are_written_as_text_every_parser_reads(schema: str) -> None:
+    name = b"caf\xe9.txt".decode("utf-8", "surrogateescape")
+
+    def emit(logger: Any) -> None:
+        logger.info("file %s", name, path=name, high="\ud800 x", **{"k\udcff": 1})
+        logger.info("in a list", paths=[name, {"low": "\udc00"}], order_id=8)
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter(schema=schema))
+    logger = get_logger(f"surrogates.{schema}")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    emit(logger)
+    logger.removeHandler(handler)
+    lines = out.getvalue().splitlines()
+    for line in lines:
+        assert json.loads(line) == orjson.loads(line)
+        line.encode("utf-8")
+        if shutil.which("jq"):
+            jq = subprocess.run(
+                ["jq", "-c", "."], input=line.encode(), capture_output=True, check=False
+            )
+            assert jq.returncode == 0, jq.stderr
+    first, second = (orjson.loads(line) for line in lines)
+    assert (first["message"], first["path"]) == ("file caf\\xe9.txt", "caf\\xe9.txt")
+    assert (first["high"], first["k\\xff"]) == ("\\ud800 x", 1)
+    assert second["paths"] == ["caf\\xe9.txt", {"low": "\\udc00"}]
+    assert second["order_id"] == 8
+
+
+def levels(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(levels, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(levels, value), default=0)
+    return 0
+
+
+@pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
+@pytest.mark.parametrize("awkward", [None, 2**70], ids=["orjson", "rebuilt"])
+def test_nesting_stops_at_max_depth_on_every_path(schema: str, awkward: Any) -> None:
+    """A line nests at most MAX_DEPTH levels, the line being the first, then "<too deep>"."""
+    nested = deep(40)
+    in_list: Any = "bottom"
+    for _ in range(40):
+        in_list = [in_list]
+    (line,) = log_lines(
+        schema, lambda logger: logger.info("m", nested=nested, in_list=in_list, odd=awkward)
+    )
+    assert levels(line) == MAX_DEPTH == 10
+    assert "<too deep>" in json.dumps(line["nested"])
+    assert "<too deep>" in json.dumps(line["in_list"])
+    assert levels(line["nested"]) == MAX_DEPTH - 1
+
+
+def test_nan_and_infinities_are_null_and_shallow_lines_stay_whole() -> None:
+    line = orjson.loads(dumps_bytes({"nan": float("nan"), "inf": float("inf"), "d": deep(8)}))
+    assert (line["nan"], line["inf"]) == (None, None)
+    assert levels(line) == 9
+    assert "<too deep>" not in json.dumps(line)
+    assert dumps_serialised({"d": deep(20)}) is None  # the build path leaves it to the rebuild

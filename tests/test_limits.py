@@ -54,3 +54,51 @@ def test_a_tiny_cap_still_gives_valid_json() -> None:
     obj = {"timestamp": "t" * 500, "level": "info", "logger": "l" * 500, "message": "m" * 500}
     line = cap(obj, dumps(obj), dumps, 100)
     assert json.loads(line)["truncated"] is True
+
+
+def kept(text: str) -> str:
+    return text.split("…[truncated ", maxsplit=1)[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "unit_bytes"),
+    [
+        ("A" * 20_000, 1),
+        ("Ж" * 20_000, 2),  # 2 bytes of UTF-8 each
+        ("😀" * 20_000, 4),
+        ('{"a":"b"}' * 3000, 13 / 9),  # JSON text: each quote escaped
+        ("\x01" * 20_000, 6),  # written as \u0001
+    ],
+    ids=["ascii", "cyrillic", "emoji", "json-text", "control"],
+)
+@pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
+def test_the_cut_keeps_what_fits_whatever_the_encoding(
+    value: str, unit_bytes: float, schema: str
+) -> None:
+    """The cut is measured in written bytes: a multi-byte or escaped string fills the cap."""
+    cap_bytes = 16_384
+    formatter = JsonFormatter(schema=schema, max_line_bytes=cap_bytes)
+    for record in (
+        logging.LogRecord("x", logging.INFO, __file__, 1, value, (), None),
+        logging.LogRecord("x", logging.INFO, __file__, 1, "payload", (), None),
+    ):
+        if record.msg == "payload":
+            record.body = value
+        line = formatter.format(record).encode("utf-8")
+        assert len(line) + 1 <= cap_bytes
+        parsed = json.loads(line)
+        text = parsed.get("body", parsed["message"])
+        assert text.endswith("chars]")
+        assert value.startswith(kept(text))
+        written = len(kept(text)) * unit_bytes
+        assert written >= cap_bytes - 1024, f"kept {len(kept(text))} chars ({written:.0f} bytes)"
+
+
+def test_a_cut_string_names_what_its_original_lost() -> None:
+    obj = {"message": "m", "a": "é" * 3000, "b": "x" * 3000}
+    line = json.loads(cap(obj, dumps(obj), dumps, 2048))
+    for key, original in (("a", 3000), ("b", 3000)):
+        text = line[key]
+        lost = int(text.rsplit("[truncated ", 1)[1].split()[0]) if "[truncated" in text else 0
+        assert len(kept(text)) + lost == original, key
+    assert size(dumps(line)) <= 2048

@@ -1,12 +1,12 @@
-"""Serialise an event dict to one JSON line that always parses.
+"""Serialise an event dict to one JSON line that every common parser and backend reads.
 
-The fast path is orjson (the stdlib's C encoder where orjson is not installed) with a
-``default`` hook for the common non-JSON types.  Anything that still cannot be
-encoded (cycles, integers past 64 bits, keys that are not strings, lone surrogates,
-objects whose ``repr`` raises) takes a slow path that rebuilds the value from plain
-JSON types with readable placeholders, so a record is never dropped for its content.
-Both paths write NaN and infinities as ``null``, as orjson does: a string there would
-clash with a numeric field's mapping in Elasticsearch.
+The fast path is orjson with a ``default`` hook for the common non-JSON types.  A line
+orjson refuses (cycles, integers past 53 bits, keys that are not strings, lone
+surrogates, nesting past :data:`MAX_DEPTH`) is rebuilt by :func:`to_jsonable` from
+plain JSON types with readable placeholders, so a record is never dropped for its
+content and one awkward value costs only itself.  NaN and infinities are written as
+``null``, as orjson does: a string there would clash with a numeric field's mapping
+in Elasticsearch.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import functools
 import json
 import math
 import numbers
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,21 +28,60 @@ try:
 except ImportError:  # pragma: no cover - orjson is a dependency; kept optional at run time
     _orjson = None
 
-__all__ = ["dumps", "dumps_bytes", "dumps_serialised", "serialised_once", "to_jsonable"]
+__all__ = ["dumps_bytes", "dumps_serialised", "serialised_once", "to_jsonable"]
 
-MAX_DEPTH = 32
-"""Nesting deeper than this is replaced by a placeholder (Datadog reads 10 levels)."""
+MAX_DEPTH = 10
+"""Levels of nesting a line may have, the line itself being the first: Datadog parses
+10 levels of attributes and Elasticsearch rejects a document past 20 object levels.  A
+deeper object or list is written as ``"<too deep>"``."""
+
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+"""Integers outside a signed 64-bit ``long`` are written as decimal text: Elasticsearch
+rejects the whole document for a ``long`` field holding one."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unrepresentable(value: object) -> str:
+    try:
+        name = type(value).__name__
+    except Exception:  # noqa: BLE001 - even the type's name may be hostile
+        name = "object"
+    return f"<unrepresentable {name}>"
 
 
 def _safe_repr(value: object) -> str:
     try:
         return repr(value)
     except Exception:  # noqa: BLE001 - any repr may fail; the record must not
-        return f"<unrepresentable {type(value).__name__}>"
+        return _unrepresentable(value)
 
 
-def _default(value: object) -> Any:
-    """Encode the usual non-JSON values the way a reader expects them."""
+def _surrogate_text(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that ``surrogateescape`` could not decode
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}"
+
+
+def _text(value: str) -> str:
+    """Return *value* as UTF-8-safe text: each lone surrogate as backslash text."""
+    if value.isascii():
+        return value
+    return _SURROGATE.sub(_surrogate_text, value)
+
+
+def _int(value: int) -> int | str:
+    """Return *value* as a signed 64-bit integer, else as decimal text (or a placeholder)."""
+    if _INT_MIN <= value <= _INT_MAX:
+        return int(value)
+    try:
+        return str(int(value))
+    except ValueError:  # past Python's limit on the digits of int-to-str conversion
+        return f"<int of {value.bit_length()} bits>"
+
+
+def _convert(value: object) -> Any:
     if isinstance(value, _dt.datetime | _dt.date | _dt.time):
         return value.isoformat()
     if isinstance(value, bytes | bytearray | memoryview):
@@ -64,90 +104,132 @@ def _default(value: object) -> Any:
         return _safe_repr(value)
 
 
-_encoder = json.JSONEncoder(
-    ensure_ascii=False,
-    allow_nan=False,
-    separators=(",", ":"),
-    default=_default,
-)
+def _default(value: object) -> Any:
+    """Encode the usual non-JSON values the way a reader expects them; never raise.
+
+    A value whose conversion fails (an exception whose ``__str__`` raises, a number
+    whose ``__float__`` does) becomes ``"<unrepresentable Type>"``.
+    """
+    try:
+        return _convert(value)
+    except Exception:  # noqa: BLE001 - only this value is lost, never the line
+        return _unrepresentable(value)
 
 
 def _float(value: float) -> float | None:
-    return value if math.isfinite(value) else None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def to_jsonable(value: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()) -> Any:
-    """Return *value* rebuilt from JSON types only, never raising."""
-    if value is None or isinstance(value, bool | int | str):
+    """Return *value* rebuilt from JSON types every parser and backend reads; never raise.
+
+    Strings lose their lone surrogates, integers fit a signed 64-bit ``long``, floats
+    are finite or ``None``, keys are strings and nesting stops at :data:`MAX_DEPTH`.
+    """
+    try:
+        return _jsonable(value, _depth, _seen)
+    except Exception:  # noqa: BLE001 - only this value is lost, never the line
+        return _unrepresentable(value)
+
+
+def _jsonable(value: Any, depth: int, seen_ids: frozenset[int]) -> Any:
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, int):
+        return _int(value)
     if isinstance(value, float):
         return _float(value)
-    if _depth >= MAX_DEPTH:
+    if depth >= MAX_DEPTH:
         return "<too deep>"
-    if id(value) in _seen:
+    if id(value) in seen_ids:
         return "<cycle>"
-    seen = _seen | {id(value)}
+    seen = seen_ids | {id(value)}
     if isinstance(value, Mapping):
-        try:
-            items = list(value.items())
-        except Exception:  # noqa: BLE001
-            return _safe_repr(value)
-        return {
-            k if isinstance(k, str) else str(to_jsonable(k, _depth + 1, seen)): to_jsonable(
-                v, _depth + 1, seen
-            )
-            for k, v in items
-        }
+        return {_key(k, depth, seen): to_jsonable(v, depth + 1, seen) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [to_jsonable(v, _depth + 1, seen) for v in value]
-    try:
-        converted = _default(value)
-    except Exception:  # noqa: BLE001
-        return _safe_repr(value)
+        return [to_jsonable(v, depth + 1, seen) for v in value]
+    converted = _default(value)
     if isinstance(converted, str):
-        return converted
-    return to_jsonable(converted, _depth + 1, seen)
+        return _text(converted)
+    return to_jsonable(converted, depth + 1, seen)
 
 
-def _stdlib_dumps(event: Mapping[str, Any]) -> str:
+def _key(key: object, depth: int, seen: frozenset[int]) -> str:
+    if isinstance(key, str):
+        return _text(key)
+    converted = to_jsonable(key, depth + 1, seen)
+    return converted if isinstance(converted, str) else str(converted)
+
+
+def _nesting(value: Any) -> int:
+    """Return how many levels of dicts and lists *value* has (0 for anything else)."""
+    if isinstance(value, dict):
+        return 1 + max(map(_nesting, dict.values(value)), default=0)
+    if isinstance(value, list | tuple | set | frozenset):
+        return 1 + max(map(_nesting, value), default=0)
+    return 0
+
+
+def _too_deep(data: bytes, obj: Mapping[str, Any]) -> bool:
+    """Whether the line *data* written from *obj* nests past :data:`MAX_DEPTH`.
+
+    A flat line (no ``[``, no ``{`` after the first) is found by two ``memchr`` scans;
+    a line with no more opening brackets than the limit cannot nest past it; only a
+    line with more is walked.
+    """
+    if b"[" in data:
+        brackets = data.count(b"{") + data.count(b"[")
+    elif data.rfind(b"{") == 0:
+        return False
+    else:
+        brackets = data.count(b"{")
+    if brackets <= MAX_DEPTH:
+        return False
     try:
-        text = _encoder.encode(event)
-    except (TypeError, ValueError, RecursionError):
-        text = _encoder.encode(to_jsonable(event))
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            # Lone surrogates cannot be written as UTF-8: escape everything instead.
-            text = json.dumps(to_jsonable(event), ensure_ascii=True, separators=(",", ":"))
-    return text
+        return _nesting(obj) > MAX_DEPTH
+    except Exception:  # noqa: BLE001 - a container that cannot be read: the rebuild copes
+        return True
 
 
 _ORJSON_OPTIONS = (
     0
     if _orjson is None
-    # datetimes and dataclasses through ``_default``, as the stdlib path writes them
-    else _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
+    # datetimes and dataclasses through ``_default``; integers past 53 bits through
+    # ``to_jsonable``, which writes those past 64 bits as text
+    else _orjson.OPT_PASSTHROUGH_DATETIME
+    | _orjson.OPT_PASSTHROUGH_DATACLASS
+    | _orjson.OPT_STRICT_INTEGER
 )
-
-
-def _slow_dumps_bytes(event: Mapping[str, Any]) -> bytes:
-    return _stdlib_dumps(event).encode("utf-8")
 
 
 if _orjson is not None:
     _orjson_dumps = functools.partial(_orjson.dumps, default=_default, option=_ORJSON_OPTIONS)
 
+    def _rebuilt(obj: Mapping[str, Any]) -> bytes:
+        """Return *obj* through :func:`to_jsonable`: what orjson writes of any line."""
+        data: bytes = _orjson.dumps(to_jsonable(obj))
+        return data
+
     def dumps_bytes(event: Mapping[str, Any]) -> bytes:
         """Return *event* as compact UTF-8 JSON: one line, always valid."""
         try:
             data: bytes = _orjson_dumps(event)
-        except TypeError:  # orjson.JSONEncodeError: the slow path names what it could not
-            return _slow_dumps_bytes(event)
-        return data
+        except TypeError:  # orjson.JSONEncodeError: a value only to_jsonable can write
+            return _rebuilt(event)
+        return _rebuilt(event) if _too_deep(data, event) else data
 
 else:  # pragma: no cover
-    dumps_bytes = _slow_dumps_bytes
+
+    def _rebuilt(obj: Mapping[str, Any]) -> bytes:
+        text = json.dumps(to_jsonable(obj), ensure_ascii=False, separators=(",", ":"))
+        return text.encode("utf-8")
+
+    def dumps_bytes(event: Mapping[str, Any]) -> bytes:
+        """Return *event* as compact UTF-8 JSON: one line, always valid."""
+        return _rebuilt(event)
 
 
 def serialised_once(line: Mapping[str, Any]) -> dict[str, Any]:
@@ -161,7 +243,7 @@ def serialised_once(line: Mapping[str, Any]) -> dict[str, Any]:
         return out
     for key, value in line.items():
         if isinstance(value, dict):
-            with contextlib.suppress(TypeError):  # orjson refuses it: a dict, so it names it
+            with contextlib.suppress(TypeError):  # orjson refuses it: left to the general path
                 out[key] = _orjson.Fragment(_orjson_dumps(value))
     return out
 
@@ -171,28 +253,18 @@ if _orjson is not None:
     def dumps_serialised(line: Mapping[str, Any]) -> bytes | None:
         """Return a line holding :func:`serialised_once`'s parts as UTF-8 JSON.
 
-        ``None`` when orjson refuses one of its values: the stdlib's path, which names
-        them, cannot write a fragment, so the caller builds the line without any.
+        ``None`` when orjson refuses one of its values or it nests too deep:
+        :func:`to_jsonable` cannot read a fragment, so the caller builds the line
+        without any.
         """
         try:
             data: bytes = _orjson_dumps(line)
         except TypeError:
             return None
-        return data
+        return None if _too_deep(data, line) else data
 
 else:  # pragma: no cover
 
     def dumps_serialised(line: Mapping[str, Any]) -> bytes | None:
         """Return *line* as UTF-8 JSON (without orjson there are no fragments)."""
         return dumps_bytes(line)
-
-
-def dumps(event: Mapping[str, Any]) -> str:
-    """Return *event* as compact JSON text: UTF-8 safe, one line, always valid."""
-    if _orjson is not None:
-        try:
-            text: str = _orjson.dumps(event, default=_default, option=_ORJSON_OPTIONS).decode()
-            return text
-        except TypeError:
-            pass
-    return _stdlib_dumps(event)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from . import processors, tracing
 from ._errors import report_internal_error
-from ._json import dumps, dumps_bytes, dumps_serialised
+from ._json import dumps_bytes, dumps_serialised
 from .identity import resolve_identity
 from .limits import DEFAULT_MAX_LINE_BYTES, cap
 from .processors import EventDict, FieldsFilter, Processor
@@ -84,10 +84,10 @@ def _is_own_chain(chain: Sequence[Processor], redact: FieldsFilter | None) -> bo
 
 
 def _last_resort_line(record: logging.LogRecord) -> EventDict:
-    """Return the line written when the record path failed: its own fields and the task's.
+    """Return the event written when the record path failed: its own fields and the task's.
 
-    In the default schema's names, whatever the formatter's: only the steps least
-    likely to fail run, so that the line still says which task wrote it.
+    Only the steps least likely to fail run, so that the line still says which task
+    wrote it.
     """
     event = processors.add_log_fields(record, {})
     try:
@@ -154,7 +154,11 @@ class PipelineFormatter(logging.Formatter):
             return self.render(self.event(record), record)
         except Exception as exc:  # noqa: BLE001 - logging must not break the caller
             report_internal_error("formatting a record", exc)
-            return dumps(_last_resort_line(record))
+            return self._last_resort(record).decode("utf-8")
+
+    def _last_resort(self, record: logging.LogRecord) -> bytes:
+        """Return the line written when the record path failed, in the default schema's names."""
+        return dumps_bytes(_last_resort_line(record))
 
     def format_bytes(self, record: logging.LogRecord) -> bytes:
         """Return *record* as one UTF-8 line without its newline (what handlers write)."""
@@ -262,4 +266,16 @@ class JsonFormatter(PipelineFormatter):
             return self._dumps(obj)
         except Exception as exc:  # noqa: BLE001 - logging must not break the caller
             report_internal_error("formatting a record", exc)
-            return dumps_bytes(_last_resort_line(record))
+            return self._last_resort(record)
+
+    def _last_resort(self, record: logging.LogRecord) -> bytes:
+        """Return the line written when the record path failed, in the schema's names.
+
+        The record's own fields and the task's, rendered by the schema and under the size
+        cap; in the default schema's names if the schema fails too.
+        """
+        event = _last_resort_line(record)
+        try:
+            return JsonFormatter._dumps(self, self.schema.render(dict(event), record))
+        except Exception:  # noqa: BLE001 - the line without the schema, rather than none
+            return super()._last_resort(record)

@@ -1,7 +1,8 @@
 """Keep every line under a size cap, cutting where it does least harm.
 
-The longest strings (a stack trace, a message, a huge field) are shortened first, each
-ending in a visible ``…[truncated N chars]`` marker, and the line gains
+The strings that take the most bytes on the line (a stack trace, a message, a huge
+field) are shortened first, each to the longest head that fits as written (UTF-8 and
+escapes counted), ending in a visible ``…[truncated N chars]`` marker; the line gains
 ``"truncated": true``.  If that is not enough, everything but the line's first keys
 (time, level, logger, message) and the task's ids is dropped.  The result is always
 valid JSON under the cap.
@@ -23,16 +24,19 @@ _SHORTEST = 64
 _KEEP = 4
 
 
-def _strings(obj: Any, path: tuple[Any, ...] = ()) -> list[tuple[int, tuple[Any, ...]]]:
+def _strings(
+    obj: Any, dumps: Callable[[Any], bytes], path: tuple[Any, ...] = ()
+) -> list[tuple[int, tuple[Any, ...]]]:
+    """Return ``(bytes it takes on the line, path)`` for each string long enough to cut."""
     found: list[tuple[int, tuple[Any, ...]]] = []
     if isinstance(obj, dict):
         for key, value in obj.items():
-            found += _strings(value, (*path, key))
+            found += _strings(value, dumps, (*path, key))
     elif isinstance(obj, list):
         for index, value in enumerate(obj):
-            found += _strings(value, (*path, index))
+            found += _strings(value, dumps, (*path, index))
     elif isinstance(obj, str) and len(obj) > _SHORTEST:
-        found.append((len(obj), path))
+        found.append((len(dumps(obj)), path))
     return found
 
 
@@ -56,26 +60,50 @@ def _set(obj: Any, path: tuple[Any, ...], value: Any) -> None:
     obj[path[-1]] = value
 
 
+def _cut(text: str, budget: int, dumps: Callable[[Any], bytes]) -> str:
+    """Return the longest head of *text* with its marker that takes at most *budget* bytes.
+
+    Measured as written (UTF-8, escapes), so multi-byte and escape-heavy text keeps as
+    much as ASCII does; never fewer than ``_SHORTEST`` characters.
+    """
+
+    def cut_at(keep: int) -> str:
+        return text[:keep] + MARKER.format(len(text) - keep)
+
+    low, high = _SHORTEST, min(len(text) - 1, budget)  # a character takes a byte at least
+    while low < high:  # the longest head that fits, by bisection on its written size
+        middle = (low + high + 1) // 2
+        if len(dumps(cut_at(middle))) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return cut_at(low)
+
+
 def cap(obj: dict[str, Any], data: bytes, dumps: Callable[[Any], bytes], max_bytes: int) -> bytes:
     """Return *data* (``dumps(obj)``, UTF-8) if it fits in *max_bytes*, else a cut version."""
-    size = len(data)
-    if size <= max_bytes:
+    if len(data) <= max_bytes:
         return data
     obj = _copy(obj)  # the schemas share nested objects between lines: never cut those
     obj["truncated"] = True
+    data = dumps(obj)
+    originals: dict[tuple[Any, ...], str] = {}
+    spent: set[tuple[Any, ...]] = set()  # strings cut as short as they go
     for _ in range(16):
-        strings = sorted(_strings(obj), reverse=True)
+        if len(data) <= max_bytes:
+            return data
+        strings = [found for found in _strings(obj, dumps) if found[1] not in spent]
         if not strings:
             break
-        length, path = strings[0]
-        overflow = size - max_bytes + 64
-        keep = max(_SHORTEST, length - overflow)
-        value = _get(obj, path)
-        _set(obj, path, value[:keep] + MARKER.format(length - keep))
-        data = dumps(obj)
-        size = len(data)
-        if size <= max_bytes:
-            return data
+        written, path = max(strings)
+        text = originals.setdefault(path, _get(obj, path))
+        budget = written - (len(data) - max_bytes)
+        shorter = _cut(text, budget, dumps)
+        if len(dumps(shorter)) > budget:  # it cannot give all the line needs
+            spent.add(path)
+        if len(dumps(shorter)) < written:
+            _set(obj, path, shorter)
+            data = dumps(obj)
     essentials = {k: obj[k] for k in list(obj)[:_KEEP]}
     essentials |= {k: obj[k] for k in ("task_id", "task_name") if k in obj}
     essentials["truncated"] = True

@@ -350,3 +350,11 @@ def chatty_until_killed(pidfile: str, count: int) -> None:
     Path(pidfile).write_text(str(os.getpid()))
     for number in range(count):
         logger.info("chatty %d", number, pad="f" * 12000)
+
+
+@app.task
+def bind_awkward(token: str) -> str:
+    """Bind values no JSON encoder takes as they are, then log."""
+    celery_logkit.bind_contextvars(request_id=token, err=ApiError(500), big=10**5000)
+    logger.info("after binding", extra={"order_id": 7})
+    return token
