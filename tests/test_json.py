@@ -25,7 +25,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from celery_logkit import JsonFormatter, bound_contextvars, get_logger
-from celery_logkit._json import MAX_DEPTH, _default, dumps_bytes, dumps_serialised, to_jsonable
+from celery_logkit._json import (
+    FIELD_DEPTH,
+    MAX_DEPTH,
+    _default,
+    dumps_bytes,
+    to_jsonable,
+)
 from celery_logkit.context import task_ended, task_started
 from celery_logkit.processors import STRUCTURED_FIELDS_ATTR
 
@@ -271,6 +277,7 @@ def test_integers_outside_64_bits_are_decimal_text(schema: str) -> None:
     values = {
         "top": 2**63 - 1, "bottom": -(2**63), "past_top": 2**63, "past_bottom": -(2**63) - 1,
         "unsigned": 2**64 - 1, "mid": 2**60, "nested": {"n": [2**70]}, "huge": 10**5000,
+        "nested_unsigned": [{"n": 2**63, "ok": 7}],
     }  # fmt: skip
     (line,) = log_lines(schema, lambda logger: logger.info("m", **values))
     assert (line["top"], line["bottom"], line["mid"]) == (2**63 - 1, -(2**63), 2**60)
@@ -278,6 +285,7 @@ def test_integers_outside_64_bits_are_decimal_text(schema: str) -> None:
     assert line["past_bottom"] == "-9223372036854775809"
     assert line["unsigned"] == str(2**64 - 1)
     assert line["nested"] == {"n": [str(2**70)]}
+    assert line["nested_unsigned"] == [{"n": str(2**63), "ok": 7}]
     assert line["huge"] == "<int of 16610 bits>"
 
 
@@ -325,18 +333,28 @@ def levels(value: Any) -> int:
 @pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
 @pytest.mark.parametrize("awkward", [None, 2**70], ids=["orjson", "rebuilt"])
 def test_nesting_stops_at_max_depth_on_every_path(schema: str, awkward: Any) -> None:
-    """A line nests at most MAX_DEPTH levels, the line being the first, then "<too deep>"."""
+    """A line nests at most MAX_DEPTH levels, the line being the first, then "<too deep>".
+
+    A caller's value keeps FIELD_DEPTH levels of its own, in its place or in the bucket
+    that holds a field whose name the line owns.
+    """
     nested = deep(40)
     in_list: Any = "bottom"
     for _ in range(40):
         in_list = [in_list]
     (line,) = log_lines(
-        schema, lambda logger: logger.info("m", nested=nested, in_list=in_list, odd=awkward)
+        schema,
+        lambda logger: logger.info(
+            "m", extra={"nested": nested, "in_list": in_list, "odd": awkward, "level": nested}
+        ),
     )
     assert levels(line) == MAX_DEPTH == 10
+    assert levels(line["nested"]) == levels(line["in_list"]) == FIELD_DEPTH == MAX_DEPTH - 2
     assert "<too deep>" in json.dumps(line["nested"])
     assert "<too deep>" in json.dumps(line["in_list"])
-    assert levels(line["nested"]) == MAX_DEPTH - 1
+    shallow = deep(FIELD_DEPTH)
+    (line,) = log_lines(schema, lambda logger: logger.info("m", shallow=shallow, odd=awkward))
+    assert line["shallow"] == shallow
 
 
 def test_nan_and_infinities_are_null_and_shallow_lines_stay_whole() -> None:
@@ -344,4 +362,3 @@ def test_nan_and_infinities_are_null_and_shallow_lines_stay_whole() -> None:
     assert (line["nan"], line["inf"]) == (None, None)
     assert levels(line) == 9
     assert "<too deep>" not in json.dumps(line)
-    assert dumps_serialised({"d": deep(20)}) is None  # the build path leaves it to the rebuild

@@ -1,12 +1,13 @@
 """Serialise an event dict to one JSON line that every common parser and backend reads.
 
 The fast path is orjson with a ``default`` hook for the common non-JSON types.  A line
-orjson refuses (cycles, integers past 53 bits, keys that are not strings, lone
-surrogates, nesting past :data:`MAX_DEPTH`) is rebuilt by :func:`to_jsonable` from
-plain JSON types with readable placeholders, so a record is never dropped for its
-content and one awkward value costs only itself.  NaN and infinities are written as
-``null``, as orjson does: a string there would clash with a numeric field's mapping
-in Elasticsearch.
+orjson refuses (cycles, integers past 64 bits, keys that are not strings, lone
+surrogates) is rebuilt by :func:`to_jsonable` from plain JSON types with readable
+placeholders, so a record is never dropped for its content and one awkward value costs
+only itself.  Nesting within :data:`MAX_DEPTH` and integers within a signed 64-bit
+``long`` are kept where deep values and big integers come from, the caller's fields
+(:func:`fit_fields`).  NaN and infinities are written as ``null``, as orjson does: a
+string there would clash with a numeric field's mapping in Elasticsearch.
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ try:
 except ImportError:  # pragma: no cover - orjson is a dependency; kept optional at run time
     _orjson = None
 
-__all__ = ["dumps_bytes", "dumps_serialised", "serialised_once", "to_jsonable"]
+__all__ = [
+    "FIELD_DEPTH",
+    "MAX_DEPTH",
+    "dumps_bytes",
+    "dumps_serialised",
+    "fit_fields",
+    "serialised_once",
+    "to_jsonable",
+]
 
 MAX_DEPTH = 10
 """Levels of nesting a line may have, the line itself being the first: Datadog parses
@@ -164,44 +173,51 @@ def _key(key: object, depth: int, seen: frozenset[int]) -> str:
     return converted if isinstance(converted, str) else str(converted)
 
 
-def _nesting(value: Any) -> int:
-    """Return how many levels of dicts and lists *value* has (0 for anything else)."""
+FIELD_DEPTH = MAX_DEPTH - 2
+"""Levels of nesting a caller's value may have: the line is one level above it, and the
+bucket that holds a field whose name the line owns is another."""
+
+_PLAIN = frozenset({str, float, bool, type(None)})
+
+
+def _unfit(value: Any, levels: int) -> bool:
+    """Whether *value* nests past *levels* or holds an integer outside a signed 64 bits."""
+    if isinstance(value, int):
+        return not _INT_MIN <= value <= _INT_MAX
     if isinstance(value, dict):
-        return 1 + max(map(_nesting, dict.values(value)), default=0)
+        return levels == 0 or any(_unfit(item, levels - 1) for item in dict.values(value))
     if isinstance(value, list | tuple | set | frozenset):
-        return 1 + max(map(_nesting, value), default=0)
-    return 0
+        return levels == 0 or any(_unfit(item, levels - 1) for item in value)
+    return False
 
 
-def _too_deep(data: bytes, obj: Mapping[str, Any]) -> bool:
-    """Whether the line *data* written from *obj* nests past :data:`MAX_DEPTH`.
+def fit_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Rebuild, in place, the caller's values that Elasticsearch or Datadog would refuse.
 
-    A flat line (no ``[``, no ``{`` after the first) is found by two ``memchr`` scans;
-    a line with no more opening brackets than the limit cannot nest past it; only a
-    line with more is walked.
+    A schema's own objects are shallow and its integers small, so the caller's fields
+    are where a line gets too deep (past :data:`FIELD_DEPTH` levels of a value's own)
+    or an integer too big for a ``long``: fitting them here keeps every path's line
+    within :data:`MAX_DEPTH` without looking at the line again.  A string, float or small
+    integer costs a type check; an unfit value is rebuilt by :func:`to_jsonable`.
     """
-    if b"[" in data:
-        brackets = data.count(b"{") + data.count(b"[")
-    elif data.rfind(b"{") == 0:
-        return False
-    else:
-        brackets = data.count(b"{")
-    if brackets <= MAX_DEPTH:
-        return False
-    try:
-        return _nesting(obj) > MAX_DEPTH
-    except Exception:  # noqa: BLE001 - a container that cannot be read: the rebuild copes
-        return True
+    for key, value in fields.items():
+        cls = value.__class__
+        if cls in _PLAIN or (cls is int and _INT_MIN <= value <= _INT_MAX):
+            continue
+        try:
+            unfit = _unfit(value, FIELD_DEPTH)
+        except Exception:  # noqa: BLE001 - a container that cannot be read: rebuilt
+            unfit = True
+        if unfit:
+            fields[key] = to_jsonable(value, MAX_DEPTH - FIELD_DEPTH)
+    return fields
 
 
 _ORJSON_OPTIONS = (
     0
     if _orjson is None
-    # datetimes and dataclasses through ``_default``; integers past 53 bits through
-    # ``to_jsonable``, which writes those past 64 bits as text
-    else _orjson.OPT_PASSTHROUGH_DATETIME
-    | _orjson.OPT_PASSTHROUGH_DATACLASS
-    | _orjson.OPT_STRICT_INTEGER
+    # datetimes and dataclasses through ``_default``, as the rebuilt path writes them
+    else _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
 )
 
 
@@ -219,7 +235,7 @@ if _orjson is not None:
             data: bytes = _orjson_dumps(event)
         except TypeError:  # orjson.JSONEncodeError: a value only to_jsonable can write
             return _rebuilt(event)
-        return _rebuilt(event) if _too_deep(data, event) else data
+        return data
 
 else:  # pragma: no cover
 
@@ -253,15 +269,14 @@ if _orjson is not None:
     def dumps_serialised(line: Mapping[str, Any]) -> bytes | None:
         """Return a line holding :func:`serialised_once`'s parts as UTF-8 JSON.
 
-        ``None`` when orjson refuses one of its values or it nests too deep:
-        :func:`to_jsonable` cannot read a fragment, so the caller builds the line
-        without any.
+        ``None`` when orjson refuses one of its values: :func:`to_jsonable` cannot read
+        a fragment, so the caller builds the line without any.
         """
         try:
             data: bytes = _orjson_dumps(line)
         except TypeError:
             return None
-        return None if _too_deep(data, line) else data
+        return data
 
 else:  # pragma: no cover
 

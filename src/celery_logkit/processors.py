@@ -20,6 +20,7 @@ from collections.abc import Callable
 from itertools import islice
 from typing import Any
 
+from ._json import fit_fields
 from .context import _STRUCTLOG_VARS, TASK_FIELDS, _task_context, bound_fields
 
 __all__ = [
@@ -265,13 +266,16 @@ def caller_fields(record: logging.LogRecord, redact: FieldsFilter | None) -> dic
     """Return the caller's fields: bound context, ``extra=``, then keyword fields.
 
     Later sources win over earlier ones; a structlog event dict's keys count as
-    ``extra=``.  *redact*, if any, has seen them.
+    ``extra=``.  *redact*, if any, has seen them, and values that nest too deep or hold an integer
+    too big for a backend are rebuilt (:func:`~celery_logkit._json.fit_fields`).
     """
     fields = bound_fields() if _STRUCTLOG_VARS or _STRUCTLOG_VARS is None else {}
     if len(record.__dict__) > _INIT_COUNT:
         _add_record_fields(record, fields)
-    if fields and redact is not None:
-        fields = redact(fields)
+    if fields:
+        if redact is not None:
+            fields = redact(fields)
+        fit_fields(fields)
     return fields
 
 
