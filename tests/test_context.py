@@ -133,7 +133,7 @@ def test_the_context_is_walked_once_while_it_does_not_change(
     walks: list[int] = []
     read_bound = context._read_bound
 
-    def counting(ctx: contextvars.Context) -> dict[str, Any]:
+    def counting(ctx: contextvars.Context) -> Any:
         walks.append(len(ctx))
         return read_bound(ctx)
 
@@ -184,7 +184,7 @@ def test_tasks_binding_new_names_through_logkit_never_walk_the_context(
     walks: list[int] = []
     read_bound = context._read_bound
 
-    def counting(ctx: contextvars.Context) -> dict[str, Any]:
+    def counting(ctx: contextvars.Context) -> Any:
         walks.append(len(ctx))
         return read_bound(ctx)
 
@@ -205,3 +205,17 @@ def test_tasks_binding_new_names_through_logkit_never_walk_the_context(
     after = captured.one("after the tasks")
     assert after["tenant"] == "acme", after
     assert not [k for k in after if k.startswith(("key_", "old_", "rid"))], after
+
+
+def test_a_key_rebound_to_an_equal_value_of_another_type_shows_the_new_one(
+    captured: Captured,
+) -> None:
+    """Contexts compare value by value: 1 == True and 2 == 2.0 must not hide a rebind."""
+    structlog.contextvars.bind_contextvars(flag=1, amount=2)
+    logging.getLogger("context_tests").info("first")
+    structlog.contextvars.bind_contextvars(flag=True, amount=2.0)
+    logging.getLogger("context_tests").info("second")
+    first, second = captured.records[-2:]
+    assert (first["flag"], first["amount"]) == (1, 2)
+    assert second["flag"] is True
+    assert isinstance(second["amount"], float)

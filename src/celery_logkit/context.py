@@ -76,31 +76,49 @@ _PREFIX = getattr(_structlog_cv, "STRUCTLOG_KEY_PREFIX", "structlog_")
 _PREFIX_LEN = len(_PREFIX)
 
 
+_Pairs = tuple[tuple[contextvars.ContextVar[Any], Any], ...]
+
+
 class _Snapshot(threading.local):
-    """The bound keys last read in this thread, and the context they were read from."""
+    """The bound keys last read in this thread, and the context they were read from.
+
+    ``pairs`` holds each bound key's variable and value, or ``None`` when a variable
+    could not be named: the next line then reads the context again.
+    """
 
     context: contextvars.Context | None = None
     fields: Mapping[str, Any] = _EMPTY
+    pairs: _Pairs | None = ()
 
 
 _last = _Snapshot()
 
 
-def _read_bound(context: contextvars.Context) -> dict[str, Any]:
+def _read_bound(context: contextvars.Context) -> tuple[dict[str, Any], _Pairs]:
     """Return the structlog keys bound in *context* (a walk over all its variables)."""
-    return {
-        var.name[_PREFIX_LEN:]: value
+    pairs = tuple(
+        (var, value)
         for var, value in context.items()
         if value is not Ellipsis and var.name.startswith(_PREFIX)
-    }
+    )
+    return {var.name[_PREFIX_LEN:]: value for var, value in pairs}, pairs
 
 
-def _same_context(a: contextvars.Context, b: contextvars.Context) -> bool:
-    """Whether *a* and *b* hold the same values: at once when one state backs both."""
+def _unchanged(last: contextvars.Context, now: contextvars.Context, pairs: _Pairs | None) -> bool:
+    """Whether *now* holds the values *last* held, each bound key's very object.
+
+    Equal contexts compare at once while one state backs both; contexts that compare
+    equal value by value may still hold another object under a key (``1`` and ``True``,
+    ``2`` and ``2.0``), which the bound keys' identities catch.
+    """
+    if pairs is None:
+        return False
     try:
-        return a == b
+        if last != now:
+            return False
     except Exception:  # noqa: BLE001 - a bound value's __eq__ may raise or be ambiguous
         return False
+    return all(now.get(var, Ellipsis) is value for var, value in pairs)
 
 
 def bound_fields() -> dict[str, Any]:
@@ -115,15 +133,21 @@ def bound_fields() -> dict[str, Any]:
     """
     context = contextvars.copy_context()
     last = _last.context
-    if last is None or not _same_context(last, context):
-        _last.fields = _read_bound(context)
+    if last is None or not _unchanged(last, context, _last.pairs):
+        _last.fields, _last.pairs = _read_bound(context)
         _last.context = context
     return dict(_last.fields)
 
 
 def _remember(fields: Mapping[str, Any]) -> None:
     """Record *fields* as what is bound now, after logkit itself changed the context."""
+    variables = _STRUCTLOG_VARS or {}
+    named = [(variables.get(_PREFIX + key), value) for key, value in fields.items()]
+    pairs: list[tuple[contextvars.ContextVar[Any], Any]] = [
+        (var, value) for var, value in named if var is not None
+    ]
     _last.fields = fields
+    _last.pairs = tuple(pairs) if len(pairs) == len(named) else None
     _last.context = contextvars.copy_context()
 
 
