@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
 
 import pytest
 
-from celery_logkit import JsonFormatter
+from celery_logkit import JsonFormatter, bind_contextvars, unbind_contextvars
 from celery_logkit._json import dumps_bytes as dumps
-from celery_logkit.limits import cap
+from celery_logkit.limits import DEFAULT_MAX_LINE_BYTES, cap
 
 
 def size(text: str | bytes) -> int:
@@ -102,3 +103,28 @@ def test_a_cut_string_names_what_its_original_lost() -> None:
         lost = int(text.rsplit("[truncated ", 1)[1].split()[0]) if "[truncated" in text else 0
         assert len(kept(text)) + lost == original, key
     assert size(dumps(line)) <= 2048
+
+
+@pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
+def test_a_huge_value_that_is_not_text_costs_only_itself(schema: str) -> None:
+    """A list of 5,000 numbers has no string to cut: it alone becomes a placeholder."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter(schema=schema, service="shop"))
+    logger = logging.getLogger(f"limits.huge.{schema}")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        bind_contextvars(request_id="req-9")
+        logger.info("ids", extra={"order": {"ids": list(range(5000)), "customer": "c-1"}})
+    finally:
+        unbind_contextvars("request_id")
+        logger.removeHandler(handler)
+    line = stream.getvalue().rstrip("\n")
+    assert len(line.encode()) < DEFAULT_MAX_LINE_BYTES
+    record = json.loads(line)
+    assert record["truncated"] is True
+    assert record["request_id"] == "req-9"
+    assert record["order"] == {"ids": "<list of 5000 items, truncated>", "customer": "c-1"}
+    assert "ids" in json.dumps(record)

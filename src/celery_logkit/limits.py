@@ -3,9 +3,12 @@
 The strings that take the most bytes on the line (a stack trace, a message, a huge
 field) are shortened first, each to the longest head that fits as written (UTF-8 and
 escapes counted), ending in a visible ``…[truncated N chars]`` marker; the line gains
-``"truncated": true``.  If that is not enough, everything but the line's first keys
-(time, level, logger, message) and the task's ids is dropped.  The result is always
-valid JSON under the cap.
+``"truncated": true``.  If that is not enough (a huge list of numbers, a dict of many
+short values), the objects and lists that take the most bytes are replaced by a
+placeholder that says what they were, ``"<list of N items, truncated>"``, deepest first
+where that is enough.  Only then is everything but the line's first keys (time, level,
+logger, message) and the task's ids dropped.  The result is always valid JSON under the
+cap.
 """
 
 from __future__ import annotations
@@ -38,6 +41,53 @@ def _strings(
     elif isinstance(obj, str) and len(obj) > _SHORTEST:
         found.append((len(dumps(obj)), path))
     return found
+
+
+def _containers(
+    obj: Any, dumps: Callable[[Any], bytes], path: tuple[Any, ...] = ()
+) -> list[tuple[int, tuple[Any, ...]]]:
+    """Return ``(bytes it takes on the line, path)`` for each object and list under *obj*."""
+    found: list[tuple[int, tuple[Any, ...]]] = []
+    items = (
+        obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    )
+    for key, value in items:
+        if isinstance(value, dict | list):
+            found.append((len(dumps(value)), (*path, key)))
+            found += _containers(value, dumps, (*path, key))
+    return found
+
+
+def _placeholder(value: dict[Any, Any] | list[Any]) -> str:
+    if isinstance(value, dict):
+        return f"<object of {len(value)} keys, truncated>"
+    return f"<list of {len(value)} items, truncated>"
+
+
+def _shrink_containers(
+    obj: dict[str, Any], data: bytes, dumps: Callable[[Any], bytes], max_bytes: int
+) -> bytes:
+    """Replace the objects and lists that take the most bytes until *obj* fits.
+
+    The largest goes, or rather, where replacing one inside it is enough, the smallest
+    such: a huge list under a caller's field, not the whole field nor the schema's own
+    small objects.
+    """
+    while len(data) > max_bytes:
+        containers = _containers(obj, dumps)
+        if not containers:
+            break
+        overflow = len(data) - max_bytes + 48  # the placeholder takes some room
+        _, largest = max(containers)
+        inside = [
+            found
+            for found in containers
+            if found[1][: len(largest)] == largest and found[0] >= overflow
+        ]
+        path = min(inside)[1] if inside else largest
+        _set(obj, path, _placeholder(_get(obj, path)))
+        data = dumps(obj)
+    return data
 
 
 def _copy(obj: Any) -> Any:
@@ -104,6 +154,9 @@ def cap(obj: dict[str, Any], data: bytes, dumps: Callable[[Any], bytes], max_byt
         if len(dumps(shorter)) < written:
             _set(obj, path, shorter)
             data = dumps(obj)
+    data = _shrink_containers(obj, data, dumps, max_bytes)
+    if len(data) <= max_bytes:
+        return data
     essentials = {k: obj[k] for k in list(obj)[:_KEEP]}
     essentials |= {k: obj[k] for k in ("task_id", "task_name") if k in obj}
     essentials["truncated"] = True
