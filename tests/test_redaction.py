@@ -171,11 +171,13 @@ class _Creds:
         return f"Creds(secret={self.secret!r})"
 
 
-@pytest.mark.parametrize("not_set", [None, "", "  "])
-def test_patterns_not_set_are_the_defaults(not_set: str | None) -> None:
+@pytest.mark.parametrize("not_set", [None, "", "  ", [""], ["", " "]])
+def test_patterns_not_set_are_the_defaults(not_set: str | list[str] | None) -> None:
     assert Redactor(not_set).patterns == Redactor().patterns
     assert Redactor([]).patterns == (), "an empty list turns redaction off"
+    assert Redactor("none").patterns == (), "as the word none does, as in the variable"
     assert Redactor("pin, otp").patterns == ("pin", "otp")
+    assert Redactor(iter(["pin", ""])).patterns == ("pin",)
 
 
 class _Login(NamedTuple):

@@ -27,6 +27,7 @@ from typing import Any
 
 from celery.utils.saferepr import saferepr
 
+from ._parse import check_names, not_set
 from .processors import CONFLICTS_KEY, OWNED_KEYS, EventDict
 
 __all__ = ["DEFAULT_REDACT_KEYS", "MAX_REPR_CHARS", "REDACTED", "Redactor", "redactor_for"]
@@ -80,14 +81,16 @@ class Redactor:
     def __init__(self, patterns: Iterable[str] | None = DEFAULT_REDACT_KEYS) -> None:
         """Match keys against *patterns*: key names, or one comma-separated string.
 
-        ``None`` and blank text are "not set" (the defaults), as everywhere in the
-        configuration; only an empty list turns redaction off.
+        They are read as the ``redact_keys`` option is, everywhere: ``None``, blank
+        text and a list of only blank names are "not set" (the defaults); an empty
+        list or the word ``none`` turns redaction off.
         """
-        if isinstance(patterns, str):
-            patterns = patterns.split(",") if patterns.strip() else None
-        if patterns is None:
+        if not isinstance(patterns, str | None):
+            patterns = tuple(patterns)  # an iterator, read once here
+        if not_set(patterns):
             patterns = DEFAULT_REDACT_KEYS
-        self.patterns = tuple(_NORMALISE.sub("", p.strip().lower()) for p in patterns if p.strip())
+        names = check_names("redact_keys", patterns)
+        self.patterns = tuple(_NORMALISE.sub("", name.lower()) for name in names)
         self._verdicts: dict[str, bool] = {}
 
     def is_secret(self, key: object) -> bool:
