@@ -117,3 +117,23 @@ def test_redaction_turned_off_is_said_once_at_start_up(fs_broker: Broker, tmp_pa
         ("warning", "redaction is off (redact_keys is an empty list): values under "
          "secret-looking keys are written as they are"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("redact_keys", "off"),
+    [([""], False), ("none", True)],
+    ids=["an-empty-variable-split", "the-word-none"],
+)
+def test_install_reads_redact_keys_as_the_variable_is(
+    fs_broker: Broker, tmp_path: Path, redact_keys: object, off: bool
+) -> None:
+    """``[""]`` keeps the defaults; ``"none"`` turns redaction off, and says so."""
+    options = {"redact_keys": redact_keys, "log_args": True}
+    env = {"LOGKIT_INSTALL_OPTIONS": json.dumps(options)}
+    with Worker(fs_broker, tmp_path, pool="solo", env=env) as worker:
+        task_id = worker.send("sign_in", "bob", kwargs={"password": "hunter2"})
+        worker.wait_for_task_end(task_id)
+    started = next(r for r in worker.events(task_id) if event_name(r) == "task_started")
+    assert started["kwargs"] == ("{'password': 'hunter2'}" if off else "{'password': '[REDACTED]'}")
+    notices = [r["message"] for r in worker.records if r["logger"] == "celery_logkit.config"]
+    assert [m.startswith("redaction is off") for m in notices] == ([True] if off else [])
