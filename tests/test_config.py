@@ -345,8 +345,8 @@ def test_the_reference_lists_exactly_the_options() -> None:
         assert cells[5] == (f"`{flag}`" if flag else ""), cells
 
 
-@pytest.mark.parametrize("not_set", [None, "", "  "])
-def test_not_set_means_the_default_in_every_source(not_set: str | None) -> None:
+@pytest.mark.parametrize("not_set", [None, "", "  ", [""], ("", " ")])
+def test_not_set_means_the_default_in_every_source(not_set: object) -> None:
     given = {"redact_keys": not_set, "propagate": not_set}
     assert Options.resolve({}, given, environ={}) == Options()
     assert Options.from_kwargs(given) == Options()
@@ -361,3 +361,32 @@ def test_only_an_empty_list_turns_redaction_off() -> None:
     assert Options.resolve({}, {"redact_keys": []}, environ={}).redact_keys == ()
     assert Options.resolve({}, {"redact_keys": ()}, environ={}).redact_keys == ()
     assert Options(redact_keys=()).redact_keys == ()
+
+
+def test_an_empty_variable_split_is_not_set_in_a_setting_either() -> None:
+    settings = {"logkit_redact_keys": [""], "logkit_propagate": [" "]}
+    options = Options.resolve(settings, {}, environ={"LOGKIT_REDACT_KEYS": "pin"})
+    assert options.redact_keys == ("pin",)
+    assert options.propagate == Options().propagate
+
+
+def test_blank_names_in_a_list_are_dropped() -> None:
+    given = {"redact_keys": ["pin", "", " otp "]}
+    assert Options.resolve({}, given, environ={}).redact_keys == ("pin", "otp")
+
+
+@pytest.mark.parametrize(
+    ("text", "names"), [("none", ()), (" None ", ()), ("pin, otp", ("pin", "otp"))]
+)
+def test_text_given_to_install_is_read_as_the_variable_is(
+    text: str, names: tuple[str, ...]
+) -> None:
+    assert Options.resolve({}, {"redact_keys": text}, environ={}).redact_keys == names
+    assert Options(redact_keys=text).redact_keys == names  # type: ignore[arg-type]
+    assert from_env(redact_keys=text).redact_keys == names
+
+
+def test_an_iterator_of_names_is_refused() -> None:
+    """The options are read again at each worker's start: an iterator would be empty."""
+    with pytest.raises(TypeError, match=r"redact_keys=<generator .* must be a list or tuple"):
+        Options.resolve({}, {"redact_keys": (name for name in ["pin"])}, environ={})

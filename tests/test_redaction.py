@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -170,8 +171,51 @@ class _Creds:
         return f"Creds(secret={self.secret!r})"
 
 
-@pytest.mark.parametrize("not_set", [None, "", "  "])
-def test_patterns_not_set_are_the_defaults(not_set: str | None) -> None:
+@pytest.mark.parametrize("not_set", [None, "", "  ", [""], ["", " "]])
+def test_patterns_not_set_are_the_defaults(not_set: str | list[str] | None) -> None:
     assert Redactor(not_set).patterns == Redactor().patterns
     assert Redactor([]).patterns == (), "an empty list turns redaction off"
+    assert Redactor("none").patterns == (), "as the word none does, as in the variable"
     assert Redactor("pin, otp").patterns == ("pin", "otp")
+    assert Redactor(iter(["pin", ""])).patterns == ("pin",)
+
+
+class _Login(NamedTuple):
+    user: str
+    api_key: str
+
+
+class _Account(NamedTuple):
+    login: _Login
+    extra: dict[str, str]
+
+
+def test_named_tuples_are_redacted_by_their_field_names(captured: Captured) -> None:
+    value = {"creds": [_Account(_Login("bob", "NT-1"), {"token": "NT-2"})]}
+    redacted = Redactor().redact(value)
+    account = redacted["creds"][0]
+    assert account == _Account(_Login("bob", REDACTED), {"token": REDACTED})
+    assert type(account.login) is _Login, "the type is kept"
+    shown = Redactor().redact_value_repr({"creds": _Login("bob", "NT-3")})
+    assert shown == "{'creds': ('bob', '[REDACTED]')}"
+    logging.getLogger("proj.redaction").info("m", extra={"login": _Login("bob", "NT-4")})
+    assert captured.one("m")["login"] == "_Login(user='bob', api_key='[REDACTED]')"
+    plain = _Login("bob", "nothing secret here")
+    assert Redactor(["pin"]).redact(plain) is plain, "unchanged, not copied"
+    assert Redactor().redact(_Stubborn("bob", "NT-5")) == ("bob", REDACTED)
+
+
+class _Stubborn(_Login):
+    def _replace(self, /, **changes: Any) -> _Stubborn:
+        raise TypeError("immutable, really")
+
+
+def test_dataclasses_in_args_are_redacted_by_their_repr() -> None:
+    shown = Redactor().redact_value_repr({"creds": _Card("4111", "bob")})
+    assert shown == "{'creds': _Card(card_number='[REDACTED]', holder='bob')}"
+
+
+@dataclasses.dataclass
+class _Card:
+    card_number: str
+    holder: str

@@ -18,6 +18,7 @@ from .celery_lines import CeleryLineArguments
 from .config import Options
 from .formatter import set_installed_app_name
 from .lifecycle import ReplacedCeleryLines, TaskLifecycle, follow_requests
+from .redaction import redactor_for
 from .worker import WorkerIntegration
 
 __all__ = ["Installation", "install"]
@@ -73,8 +74,12 @@ _config_logger = logging.getLogger("celery_logkit.config")
 
 
 def _warn_if_redaction_is_off(**_: Any) -> None:
-    """At a worker's start, say that nothing is redacted when ``redact_keys`` is empty."""
-    if _installation is not None and not _installation.options().redact_keys:
+    """At a worker's start, say that nothing is redacted when ``redact_keys`` is empty.
+
+    Asked of the redactor the worker uses, so no reading of the option can leave
+    redaction off without this line.
+    """
+    if _installation is not None and not redactor_for(_installation.options().redact_keys).patterns:
         _config_logger.warning(
             "redaction is off (redact_keys is an empty list): values under "
             "secret-looking keys are written as they are"

@@ -8,7 +8,7 @@ and says what would have been accepted.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "check_levels",
     "check_names",
     "check_text",
+    "not_set",
     "parse_bool",
     "parse_bytes",
     "parse_choice",
@@ -72,15 +73,41 @@ def check_text(label: str, value: Any) -> str | None:
 
 
 def check_names(label: str, value: Any) -> tuple[str, ...]:
-    """Accept key names: a list of strings or a comma-separated string."""
+    """Accept key names: a list of strings, or text read as :func:`parse_names` reads it.
+
+    Text means the same in every source (``"none"`` is the empty list, in ``install()``
+    as in a variable).  Names are stripped and blank ones dropped, as in text: a list
+    built by splitting an empty variable (``[""]``) names nothing, and is "not set"
+    (see :func:`not_set`).  A one-shot iterator is refused: the options are read
+    again at each worker's start, and would find it empty.
+    """
     if isinstance(value, str):
-        return _split(value)
-    if isinstance(value, Mapping) or not isinstance(value, Iterable):
-        raise TypeError(f"{label}={value!r} must be a list of key names")
-    names = tuple(value)
-    if not all(isinstance(name, str) for name in names):
+        return parse_names(label, value)
+    if isinstance(value, Mapping) or not isinstance(value, Collection):
+        raise TypeError(f"{label}={value!r} must be a list or tuple of key names, or text")
+    if not all(isinstance(name, str) for name in value):
         raise TypeError(f"{label}={value!r} must be a list of key names (strings)")
-    return names
+    return tuple(name.strip() for name in value if name.strip())
+
+
+def not_set(value: Any) -> bool:
+    """Whether *value* says nothing, in every source: the next source down decides.
+
+    ``None`` (an unset variable read with ``os.environ.get()``), blank text (deployment
+    files often leave the unused variables empty) and a list of only blank names (that
+    empty text split: ``"".split(",")`` is ``[""]``) ask for nothing, so they cannot
+    change an option, above all not turn redaction off.
+    """
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return (
+        isinstance(value, Collection)
+        and not isinstance(value, Mapping)
+        and len(value) > 0
+        and all(isinstance(name, str) and not name.strip() for name in value)
+    )
 
 
 def check_bytes(label: str, value: Any) -> int:

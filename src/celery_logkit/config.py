@@ -171,13 +171,12 @@ def _check(name: str, label: str, value: Any) -> Any:
 
 
 def _given(value: Any) -> bool:
-    """Whether a value says something: ``None`` and blank text do not, in every source.
+    """Whether a value says something (:func:`._parse.not_set` says when it does not).
 
-    An unset variable read with ``os.environ.get()`` is ``None``, and deployment files
-    often leave the unused ones empty: neither may change an option, above all not turn
-    redaction off (that takes an empty list, or the word ``none``).
+    The same rule for every option and every source: only an empty list, or the word
+    ``none``, turns redaction off.
     """
-    return value is not None and not (isinstance(value, str) and not value.strip())
+    return not _parse.not_set(value)
 
 
 def _default(field: dataclasses.Field[Any]) -> Any:

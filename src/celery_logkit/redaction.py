@@ -2,8 +2,12 @@
 
 A key matches when, lower-cased and with ``-``, ``_``, ``.`` and spaces removed, it
 contains one of the patterns (``X-Api-Key`` and ``api_key`` both contain ``apikey``).
-Matching is by key only, at any depth of nested mappings and lists, in everything the
-caller adds to a line: bound context, ``extra=``, keyword fields, propagated keys.
+Matching is by key only, at any depth of nested mappings, lists and tuples, in everything
+the caller adds to a line: bound context, ``extra=``, keyword fields, propagated keys.  A
+named tuple's field names are its keys (``Creds(user, api_key)`` keeps ``user`` and hides
+``api_key``).  Other objects are not taken apart (rebuilding one could run its
+``__init__`` and fail); in a task's args or result, a dataclass's generated ``repr`` shows
+its fields as ``name=value``, which the reading of text below redacts.
 
 Text that holds keys (a task's arguments as celery's ``repr``) is redacted by reading it:
 a value written after a secret-looking key and ``:`` or ``=`` is replaced up to the end
@@ -23,6 +27,7 @@ from typing import Any
 
 from celery.utils.saferepr import saferepr
 
+from ._parse import check_names, not_set
 from .processors import CONFLICTS_KEY, OWNED_KEYS, EventDict
 
 __all__ = ["DEFAULT_REDACT_KEYS", "MAX_REPR_CHARS", "REDACTED", "Redactor", "redactor_for"]
@@ -76,14 +81,16 @@ class Redactor:
     def __init__(self, patterns: Iterable[str] | None = DEFAULT_REDACT_KEYS) -> None:
         """Match keys against *patterns*: key names, or one comma-separated string.
 
-        ``None`` and blank text are "not set" (the defaults), as everywhere in the
-        configuration; only an empty list turns redaction off.
+        They are read as the ``redact_keys`` option is, everywhere: ``None``, blank
+        text and a list of only blank names are "not set" (the defaults); an empty
+        list or the word ``none`` turns redaction off.
         """
-        if isinstance(patterns, str):
-            patterns = patterns.split(",") if patterns.strip() else None
-        if patterns is None:
+        if not isinstance(patterns, str | None):
+            patterns = tuple(patterns)  # an iterator, read once here
+        if not_set(patterns):
             patterns = DEFAULT_REDACT_KEYS
-        self.patterns = tuple(_NORMALISE.sub("", p.strip().lower()) for p in patterns if p.strip())
+        names = check_names("redact_keys", patterns)
+        self.patterns = tuple(_NORMALISE.sub("", name.lower()) for name in names)
         self._verdicts: dict[str, bool] = {}
 
     def is_secret(self, key: object) -> bool:
@@ -118,9 +125,18 @@ class Redactor:
             changed = any(redacted[k] is not v for k, v in items)
             return redacted if changed else value
         items = list(value)
-        redacted_items = [self.redact(v, seen) for v in items]
+        names = _field_names(value, len(items))
+        if names is None:
+            redacted_items = [self.redact(v, seen) for v in items]
+        else:
+            redacted_items = [
+                REDACTED if self.is_secret(name) else self.redact(v, seen)
+                for name, v in zip(names, items, strict=True)
+            ]
         if not any(a is not b for a, b in zip(redacted_items, items, strict=True)):
             return value
+        if names is not None:
+            return _with_items(value, names, redacted_items)
         return tuple(redacted_items) if isinstance(value, tuple) else redacted_items
 
     def redact_repr(self, text: str) -> str:
@@ -226,6 +242,39 @@ class Redactor:
 def redactor_for(patterns: tuple[str, ...]) -> Redactor:
     """Return the one :class:`Redactor` for *patterns*, shared by every caller."""
     return Redactor(patterns)
+
+
+def _field_names(value: list[Any] | tuple[Any, ...], length: int) -> tuple[str, ...] | None:
+    """Return the field names of a named tuple *value* of *length* items, else ``None``.
+
+    A named tuple's field names are its keys: read as a plain tuple, its secrets would
+    be written as they are (celery's ``saferepr`` even drops the names, leaving
+    positional values no reader can tell apart).
+    """
+    names = getattr(type(value), "_fields", None)
+    if (
+        isinstance(value, tuple)
+        and isinstance(names, tuple)
+        and len(names) == length
+        and all(isinstance(name, str) for name in names)
+    ):
+        return names
+    return None
+
+
+def _with_items(value: Any, names: tuple[str, ...], items: list[Any]) -> Any:
+    """Return named tuple *value* with *items* for its fields, its type kept.
+
+    A named tuple whose ``_replace`` fails (a hostile subclass) becomes a plain tuple
+    of the redacted items: its type's name is lost rather than a secret kept.
+    """
+    changed = {
+        name: new for name, new, old in zip(names, items, value, strict=True) if new is not old
+    }
+    try:
+        return value._replace(**changed)
+    except Exception:  # noqa: BLE001 - redaction must not fail where the value is odd
+        return tuple(items)
 
 
 def _value_end(text: str, pos: int) -> int:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from kombu.utils.url import url_to_parts
 
 from .harness import Broker, Worker, event_name
 
@@ -21,6 +22,26 @@ SECRET_KWARGS = {
 
 def _text(worker: Worker) -> str:
     return "\n".join(line.text for line in worker.lines)
+
+
+def test_named_tuples_in_pickled_args_and_result(fs_broker: Broker, tmp_path: Path) -> None:
+    """A named tuple (kombu's parsed URL) keeps its secret field hidden: its repr has no names."""
+    settings = {"accept_content": ["json", "pickle"]}
+    options = {"log_args": True, "log_result": True}
+    env = {
+        "C_FORCE_ROOT": "1",
+        "LOGKIT_SETTINGS": json.dumps(settings),
+        "LOGKIT_INSTALL_OPTIONS": json.dumps(options),
+    }
+    target = url_to_parts("redis://bob:NT-SECRET-9@cache:6379/0")
+    with Worker(fs_broker, tmp_path, pool="solo", env=env) as worker:
+        task_id = worker.send("echo_kwargs", kwargs={"target": target}, serializer="pickle")
+        worker.wait_for_task_end(task_id)
+    events = {event_name(r): r for r in worker.events(task_id)}
+    assert "'[REDACTED]'" in events["task_started"]["kwargs"]
+    assert "'[REDACTED]'" in events["task_succeeded"]["result"]
+    leaked = [line.text for line in worker.lines if "NT-SECRET-9" in line.text]
+    assert not leaked, leaked
 
 
 def test_args_and_result_that_are_not_literals(fs_broker: Broker, tmp_path: Path) -> None:
@@ -96,3 +117,23 @@ def test_redaction_turned_off_is_said_once_at_start_up(fs_broker: Broker, tmp_pa
         ("warning", "redaction is off (redact_keys is an empty list): values under "
          "secret-looking keys are written as they are"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("redact_keys", "off"),
+    [([""], False), ("none", True)],
+    ids=["an-empty-variable-split", "the-word-none"],
+)
+def test_install_reads_redact_keys_as_the_variable_is(
+    fs_broker: Broker, tmp_path: Path, redact_keys: object, off: bool
+) -> None:
+    """``[""]`` keeps the defaults; ``"none"`` turns redaction off, and says so."""
+    options = {"redact_keys": redact_keys, "log_args": True}
+    env = {"LOGKIT_INSTALL_OPTIONS": json.dumps(options)}
+    with Worker(fs_broker, tmp_path, pool="solo", env=env) as worker:
+        task_id = worker.send("sign_in", "bob", kwargs={"password": "hunter2"})
+        worker.wait_for_task_end(task_id)
+    started = next(r for r in worker.events(task_id) if event_name(r) == "task_started")
+    assert started["kwargs"] == ("{'password': 'hunter2'}" if off else "{'password': '[REDACTED]'}")
+    notices = [r["message"] for r in worker.records if r["logger"] == "celery_logkit.config"]
+    assert [m.startswith("redaction is off") for m in notices] == ([True] if off else [])
