@@ -99,6 +99,7 @@ TASK = SimpleNamespace(
 )
 
 
+@pytest.mark.timeout(900)  # 10,000 examples: about 140 s alone, more on a loaded machine
 def test_every_record_is_one_valid_line_in_every_schema() -> None:
     formatters = [JsonFormatter(schema=schema) for schema in ("default", "ecs", "datadog")]
 

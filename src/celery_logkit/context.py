@@ -15,14 +15,14 @@ is stored on celery's request: its attributes can travel in message headers.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from time import monotonic
 from typing import Any, NamedTuple
 
 import structlog.contextvars as _structlog_cv
-from structlog.contextvars import bound_contextvars
 
 __all__ = [
     "TASK_FIELDS",
@@ -178,6 +178,22 @@ def clear_contextvars() -> None:
     """
     _structlog_cv.unbind_contextvars(*bound_fields())
     _remember(_EMPTY)
+
+
+@contextlib.contextmanager
+def bound_contextvars(**kw: Any) -> Iterator[None]:
+    """Bind *kw* for the ``with`` block, then restore those keys: structlog's, through ours.
+
+    Through this module's own bind and unbind, so that the lines inside the block know
+    what is bound without walking the context.
+    """
+    saved = {k: v for k, v in bound_fields().items() if k in kw}
+    bind_contextvars(**kw)
+    try:
+        yield
+    finally:
+        unbind_contextvars(*kw)
+        bind_contextvars(**saved)
 
 
 def get_contextvars() -> dict[str, Any]:
