@@ -5,7 +5,8 @@ the level coloured when asked, the stack of an exception indented below the line
 Every text the line shows (message, logger name, level, field names and values, the
 stack) goes through :func:`neutralise`: control characters and ANSI escape sequences are
 shown escaped (``\\x1b``), so a logged string, or a field name taken from a client's
-input, cannot repaint the terminal or forge a line.
+input, cannot repaint the terminal or forge a line.  A value is the JSON path's text of
+it, placeholders included: one value that cannot be shown costs only itself.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from ._json import to_jsonable
 from .formatter import PipelineFormatter
 from .processors import EventDict, Processor
 
@@ -44,25 +46,32 @@ def neutralise(text: str) -> str:
     return text.translate(_CONTROL)
 
 
+def _shown(value: object) -> str:
+    """Return *value* as the line shows it, neutralised; never raise.
+
+    A string is itself; anything else is the JSON the JSON path writes of it, so that a
+    value whose ``str`` or ``repr`` raises is ``"<unrepresentable Type>"`` and costs only
+    itself, not the line.
+    """
+    if isinstance(value, str):
+        return neutralise(value)
+    return neutralise(json.dumps(to_jsonable(value), ensure_ascii=False))
+
+
 def _token(text: str, separators: str = " ") -> str:
-    """Return *text* neutralised, quoted when empty or holding one of *separators*.
+    """Return shown *text* quoted when empty or holding one of *separators*.
 
     A value is quoted when it holds a space; a field name also when it holds ``=``,
     which would otherwise move the boundary between name and value.
     """
-    text = neutralise(text)
     if not text or any(sep in text for sep in separators):
         return json.dumps(text, ensure_ascii=False)
     return text
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, str):
-        return _token(value)
-    try:
-        return neutralise(json.dumps(value, ensure_ascii=False, default=str))
-    except (TypeError, ValueError):
-        return neutralise(repr(value))
+def _value(value: object) -> str:
+    """Return a field's *value* as shown: a string quoted as :func:`_token` says, else JSON."""
+    return _token(_shown(value)) if isinstance(value, str) else _shown(value)
 
 
 class ConsoleFormatter(PipelineFormatter):
@@ -88,26 +97,30 @@ class ConsoleFormatter(PipelineFormatter):
 
     def render(self, event: EventDict, record: logging.LogRecord) -> str:
         """Return *event* as ``time level message [logger] key=value ...``."""
-        level = event["level"]
-        shown_level = f"{neutralise(str(level)):<8}"
+        level = _shown(event["level"])
+        shown_level = f"{level:<8}"
         if self.colors:
             shown_level = f"{_COLOURS.get(level, '')}{shown_level}{_RESET}"
-        logger = f"[{neutralise(str(event['logger']))}]"
+        logger = f"[{_shown(event['logger'])}]"
         if self.colors:
             logger = f"{_DIM}{logger}{_RESET}"
-        parts = [event["timestamp"], shown_level, neutralise(str(event["message"])), logger]
+        parts = [_shown(event["timestamp"]), shown_level, _shown(event["message"]), logger]
         parts += [
-            f"{_token(str(k), ' =')}={_value(v)}" for k, v in event.items() if k not in _LEADING
+            f"{_token(_shown(k), ' =')}={_value(v)}" for k, v in event.items() if k not in _LEADING
         ]
         line = " ".join(parts)
         error = event.get("error")
         if isinstance(error, Mapping):
-            stack = error.get("stack_trace") or f"{error.get('type')}: {error.get('message')}"
-            line += _indented(str(stack))
+            stack = error.get("stack_trace") or (
+                f"{_shown(error.get('type'))}: {_shown(error.get('message'))}"
+            )
+            line += _indented(stack)
         if event.get("stack_info"):
-            line += _indented(str(event["stack_info"]))
+            line += _indented(event["stack_info"])
         return line
 
 
-def _indented(block: str) -> str:
-    return "".join(f"\n    {neutralise(text)}" for text in block.splitlines())
+def _indented(block: object) -> str:
+    """Return *block* shown (a stack, a traceback) as lines indented below the line."""
+    text = block if isinstance(block, str) else _shown(block)
+    return "".join(f"\n    {neutralise(row)}" for row in text.splitlines())
