@@ -119,3 +119,16 @@ def test_a_value_that_cannot_be_shown_costs_only_itself(console: io.BytesIO) -> 
     assert later.endswith(' info     later [t.console] bound="<unrepresentable BadRepr>" good=2'), (
         later
     )
+
+
+def test_lone_surrogates_are_written_as_the_json_path_writes_them(console: io.BytesIO) -> None:
+    log = celery_logkit.get_logger("t.console")
+    try:
+        raise ValueError("boom \udcff")
+    except ValueError:
+        log.exception("sur \udcff", s="\ud800", **{"k\udce9": ["\udfff"]})
+    logging.getLogger("t.console.\udcff").info("named")
+    first, *stack, named = lines_of(console)
+    assert ' sur \\xff [t.console] s=\\ud800 k\\xe9=["\\\\udfff"]' in first, first
+    assert stack[-1] == "    ValueError: boom \\xff", stack
+    assert "[t.console.\\xff]" in named, named

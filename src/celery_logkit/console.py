@@ -5,8 +5,10 @@ the level coloured when asked, the stack of an exception indented below the line
 Every text the line shows (message, logger name, level, field names and values, the
 stack) goes through :func:`neutralise`: control characters and ANSI escape sequences are
 shown escaped (``\\x1b``), so a logged string, or a field name taken from a client's
-input, cannot repaint the terminal or forge a line.  A value is the JSON path's text of
-it, placeholders included: one value that cannot be shown costs only itself.
+input, cannot repaint the terminal or forge a line; a lone surrogate is shown as the
+JSON path writes it, so that the line can be encoded by any handler.  A value is the
+JSON path's text of it, placeholders included: one value that cannot be shown costs
+only itself.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from ._json import to_jsonable
+from ._json import _text, to_jsonable
 from .formatter import PipelineFormatter
 from .processors import EventDict, Processor
 
@@ -42,8 +44,11 @@ _LEADING = ("timestamp", "level", "message", "logger", "error", "stack_info")
 
 
 def neutralise(text: str) -> str:
-    """Return *text* with control characters (ESC, CR, LF, C1...) shown escaped."""
-    return text.translate(_CONTROL)
+    """Return *text* safe to print: control characters (ESC, CR, LF, C1...) shown escaped.
+
+    A lone surrogate, which no handler can encode, is written as the JSON path writes it.
+    """
+    return _text(text).translate(_CONTROL)
 
 
 def _shown(value: object) -> str:
