@@ -132,3 +132,12 @@ def test_lone_surrogates_are_written_as_the_json_path_writes_them(console: io.By
     assert ' sur \\xff [t.console] s=\\ud800 k\\xe9=["\\\\udfff"]' in first, first
     assert stack[-1] == "    ValueError: boom \\xff", stack
     assert "[t.console.\\xff]" in named, named
+
+
+def test_format_characters_are_escaped_like_control_characters() -> None:
+    fields = {"\u200btask_id": "forged", "v": "a\u202eb\ufeff\U000e0041", "ok": "é Ж 🙂"}
+    line = render(msg="m\u2066", **{STRUCTURED_FIELDS_ATTR: fields})
+    assert line.endswith(
+        ' m\\u2066 [proj.tasks] \\u200btask_id=forged v=a\\u202eb\\ufeff\\U000e0041 ok="é Ж 🙂"'
+    ), line
+    assert neutralise("\xad\u061c") == "\\xad\\u061c"

@@ -3,18 +3,21 @@ r"""A readable ``key=value`` rendering for a developer's terminal.
 ``2026-11-25T15:35:13.955Z info     charging card  [proj.tasks] task_id=… order_id=7``,
 the level coloured when asked, the stack of an exception indented below the line.
 Every text the line shows (message, logger name, level, field names and values, the
-stack) goes through :func:`neutralise`: control characters and ANSI escape sequences are
-shown escaped (``\\x1b``), so a logged string, or a field name taken from a client's
-input, cannot repaint the terminal or forge a line; a lone surrogate is shown as the
-JSON path writes it, so that the line can be encoded by any handler.  A value is the
-JSON path's text of it, placeholders included: one value that cannot be shown costs
-only itself.
+stack) goes through :func:`neutralise`: control characters, ANSI escape sequences and
+format characters (zero-width, bidi) are shown escaped (``\\x1b``, ``\\u200b``), so a
+logged string, or a field name taken from a client's input, cannot repaint the terminal,
+hide text or forge a field or a line; a lone surrogate is shown as the JSON path writes it,
+so that the line can be encoded by any handler.  A value is the JSON path's text of it,
+placeholders included: one value that cannot be shown costs only itself.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import sys
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -43,12 +46,37 @@ _COLOURS = {
 _LEADING = ("timestamp", "level", "message", "logger", "error", "stack_info")
 
 
-def neutralise(text: str) -> str:
-    """Return *text* safe to print: control characters (ESC, CR, LF, C1...) shown escaped.
+@functools.cache
+def _escapes() -> dict[int, str]:
+    """Return the control characters' escapes and the format characters' (category Cf).
 
-    A lone surrogate, which no handler can encode, is written as the JSON path writes it.
+    Built on the first text that is not ASCII (scanning every code point takes a
+    noticeable fraction of a second), from the running Python's Unicode database.
     """
-    return _text(text).translate(_CONTROL)
+    format_chars = (
+        code for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"
+    )
+    return _CONTROL | {code: _escape(code) for code in format_chars}
+
+
+def _escape(code: int) -> str:
+    r"""Return the code point *code* as Python writes it escaped: ``\xad``, ``\u200b``..."""
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def neutralise(text: str) -> str:
+    r"""Return *text* safe to print: control and format characters shown escaped.
+
+    Control characters (ESC, CR, LF, C1...) would repaint the terminal or start a line;
+    format characters (zero-width spaces, bidi overrides, U+FEFF...) hide or reorder
+    text, so ``\u200btask_id=forged`` would look like a field of the line's own.  A lone
+    surrogate, which no handler can encode, is written as the JSON path writes it.
+    """
+    if text.isascii():
+        return text.translate(_CONTROL)
+    return _text(text).translate(_escapes())
 
 
 def _shown(value: object) -> str:
