@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
+from collections.abc import Iterator
 
+import pytest
+
+import celery_logkit
 from celery_logkit import ConsoleFormatter
 from celery_logkit.console import neutralise
 from celery_logkit.processors import STRUCTURED_FIELDS_ATTR
@@ -68,3 +73,71 @@ def test_logger_name_and_level_are_neutralised() -> None:
     assert "\x1b" not in line, line
     assert "\n" not in line, line
     assert "[evil\\x1b[2J\\nname]" in line
+
+
+class BadRepr:
+    """A value whose ``str`` and ``repr`` both raise."""
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+    __str__ = __repr__
+
+
+@pytest.fixture
+def console() -> Iterator[io.BytesIO]:
+    """The bytes a plain StreamHandler with ConsoleFormatter writes, UTF-8 and strict.
+
+    Like ``-f FILE`` or a user's own handler: no ``backslashreplace`` to save a line.
+    """
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", write_through=True)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(ConsoleFormatter())
+    logger = logging.getLogger("t.console")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield raw
+    finally:
+        logger.removeHandler(handler)
+        celery_logkit.clear_contextvars()
+
+
+def lines_of(raw: io.BytesIO) -> list[str]:
+    return raw.getvalue().decode("utf-8").splitlines()
+
+
+def test_a_value_that_cannot_be_shown_costs_only_itself(console: io.BytesIO) -> None:
+    log = celery_logkit.get_logger("t.console")
+    log.info("m", bad=BadRepr(), good=1)
+    celery_logkit.bind_contextvars(bound=BadRepr())
+    log.info("later", good=2)
+    first, later = lines_of(console)
+    assert first.endswith(' info     m [t.console] bad="<unrepresentable BadRepr>" good=1'), first
+    assert later.endswith(' info     later [t.console] bound="<unrepresentable BadRepr>" good=2'), (
+        later
+    )
+
+
+def test_lone_surrogates_are_written_as_the_json_path_writes_them(console: io.BytesIO) -> None:
+    log = celery_logkit.get_logger("t.console")
+    try:
+        raise ValueError("boom \udcff")
+    except ValueError:
+        log.exception("sur \udcff", s="\ud800", **{"k\udce9": ["\udfff"]})
+    logging.getLogger("t.console.\udcff").info("named")
+    first, *stack, named = lines_of(console)
+    assert ' sur \\xff [t.console] s=\\ud800 k\\xe9=["\\\\udfff"]' in first, first
+    assert stack[-1] == "    ValueError: boom \\xff", stack
+    assert "[t.console.\\xff]" in named, named
+
+
+def test_format_characters_are_escaped_like_control_characters() -> None:
+    fields = {"\u200btask_id": "forged", "v": "a\u202eb\ufeff\U000e0041", "ok": "é Ж 🙂"}
+    line = render(msg="m\u2066", **{STRUCTURED_FIELDS_ATTR: fields})
+    assert line.endswith(
+        ' m\\u2066 [proj.tasks] \\u200btask_id=forged v=a\\u202eb\\ufeff\\U000e0041 ok="é Ж 🙂"'
+    ), line
+    assert neutralise("\xad\u061c") == "\\xad\\u061c"

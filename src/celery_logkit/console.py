@@ -3,18 +3,25 @@ r"""A readable ``key=value`` rendering for a developer's terminal.
 ``2026-11-25T15:35:13.955Z info     charging card  [proj.tasks] task_id=… order_id=7``,
 the level coloured when asked, the stack of an exception indented below the line.
 Every text the line shows (message, logger name, level, field names and values, the
-stack) goes through :func:`neutralise`: control characters and ANSI escape sequences are
-shown escaped (``\\x1b``), so a logged string, or a field name taken from a client's
-input, cannot repaint the terminal or forge a line.
+stack) goes through :func:`neutralise`: control characters, ANSI escape sequences and
+format characters (zero-width, bidi) are shown escaped (``\\x1b``, ``\\u200b``), so a
+logged string, or a field name taken from a client's input, cannot repaint the terminal,
+hide text or forge a field or a line; a lone surrogate is shown as the JSON path writes it,
+so that the line can be encoded by any handler.  A value is the JSON path's text of it,
+placeholders included: one value that cannot be shown costs only itself.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import sys
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from ._json import _text, to_jsonable
 from .formatter import PipelineFormatter
 from .processors import EventDict, Processor
 
@@ -39,30 +46,65 @@ _COLOURS = {
 _LEADING = ("timestamp", "level", "message", "logger", "error", "stack_info")
 
 
+@functools.cache
+def _escapes() -> dict[int, str]:
+    """Return the control characters' escapes and the format characters' (category Cf).
+
+    Built on the first text that is not ASCII (scanning every code point takes a
+    noticeable fraction of a second), from the running Python's Unicode database.
+    """
+    format_chars = (
+        code for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"
+    )
+    return _CONTROL | {code: _escape(code) for code in format_chars}
+
+
+def _escape(code: int) -> str:
+    r"""Return the code point *code* as Python writes it escaped: ``\xad``, ``\u200b``..."""
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def neutralise(text: str) -> str:
-    """Return *text* with control characters (ESC, CR, LF, C1...) shown escaped."""
-    return text.translate(_CONTROL)
+    r"""Return *text* safe to print: control and format characters shown escaped.
+
+    Control characters (ESC, CR, LF, C1...) would repaint the terminal or start a line;
+    format characters (zero-width spaces, bidi overrides, U+FEFF...) hide or reorder
+    text, so ``\u200btask_id=forged`` would look like a field of the line's own.  A lone
+    surrogate, which no handler can encode, is written as the JSON path writes it.
+    """
+    if text.isascii():
+        return text.translate(_CONTROL)
+    return _text(text).translate(_escapes())
+
+
+def _shown(value: object) -> str:
+    """Return *value* as the line shows it, neutralised; never raise.
+
+    A string is itself; anything else is the JSON the JSON path writes of it, so that a
+    value whose ``str`` or ``repr`` raises is ``"<unrepresentable Type>"`` and costs only
+    itself, not the line.
+    """
+    if isinstance(value, str):
+        return neutralise(value)
+    return neutralise(json.dumps(to_jsonable(value), ensure_ascii=False))
 
 
 def _token(text: str, separators: str = " ") -> str:
-    """Return *text* neutralised, quoted when empty or holding one of *separators*.
+    """Return shown *text* quoted when empty or holding one of *separators*.
 
     A value is quoted when it holds a space; a field name also when it holds ``=``,
     which would otherwise move the boundary between name and value.
     """
-    text = neutralise(text)
     if not text or any(sep in text for sep in separators):
         return json.dumps(text, ensure_ascii=False)
     return text
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, str):
-        return _token(value)
-    try:
-        return neutralise(json.dumps(value, ensure_ascii=False, default=str))
-    except (TypeError, ValueError):
-        return neutralise(repr(value))
+def _value(value: object) -> str:
+    """Return a field's *value* as shown: a string quoted as :func:`_token` says, else JSON."""
+    return _token(_shown(value)) if isinstance(value, str) else _shown(value)
 
 
 class ConsoleFormatter(PipelineFormatter):
@@ -88,26 +130,30 @@ class ConsoleFormatter(PipelineFormatter):
 
     def render(self, event: EventDict, record: logging.LogRecord) -> str:
         """Return *event* as ``time level message [logger] key=value ...``."""
-        level = event["level"]
-        shown_level = f"{neutralise(str(level)):<8}"
+        level = _shown(event["level"])
+        shown_level = f"{level:<8}"
         if self.colors:
             shown_level = f"{_COLOURS.get(level, '')}{shown_level}{_RESET}"
-        logger = f"[{neutralise(str(event['logger']))}]"
+        logger = f"[{_shown(event['logger'])}]"
         if self.colors:
             logger = f"{_DIM}{logger}{_RESET}"
-        parts = [event["timestamp"], shown_level, neutralise(str(event["message"])), logger]
+        parts = [_shown(event["timestamp"]), shown_level, _shown(event["message"]), logger]
         parts += [
-            f"{_token(str(k), ' =')}={_value(v)}" for k, v in event.items() if k not in _LEADING
+            f"{_token(_shown(k), ' =')}={_value(v)}" for k, v in event.items() if k not in _LEADING
         ]
         line = " ".join(parts)
         error = event.get("error")
         if isinstance(error, Mapping):
-            stack = error.get("stack_trace") or f"{error.get('type')}: {error.get('message')}"
-            line += _indented(str(stack))
+            stack = error.get("stack_trace") or (
+                f"{_shown(error.get('type'))}: {_shown(error.get('message'))}"
+            )
+            line += _indented(stack)
         if event.get("stack_info"):
-            line += _indented(str(event["stack_info"]))
+            line += _indented(event["stack_info"])
         return line
 
 
-def _indented(block: str) -> str:
-    return "".join(f"\n    {neutralise(text)}" for text in block.splitlines())
+def _indented(block: object) -> str:
+    """Return *block* shown (a stack, a traceback) as lines indented below the line."""
+    text = block if isinstance(block, str) else _shown(block)
+    return "".join(f"\n    {neutralise(row)}" for row in text.splitlines())
