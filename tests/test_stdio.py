@@ -123,3 +123,14 @@ def test_a_thread_that_ended_mid_line_does_not_share_it_with_the_next_one_with_i
     else:
         pytest.skip("no thread was given the ended thread's id")
     assert printed == [("b", "secret-from-A"), ("b", "B line")]
+
+
+def test_a_carriage_return_ends_a_line(
+    logger: logging.Logger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printed = redirect(logger, monkeypatch)
+    for done in (1, 2):
+        sys.stdout.write(f"\r{done}/3 |{'#' * done}")
+    sys.stdout.write("\r3/3 |###| done\n")
+    print("from windows", end="\r\n")
+    assert messages(printed) == ["1/3 |#", "2/3 |##", "3/3 |###| done", "from windows"]

@@ -12,7 +12,9 @@ that wrote it, not just its id: a thread that ends mid-line and a later one give
 same id never share a line (the first one's text is logged as a line of its own).
 A line still waiting for its newline is logged when its task ends
 (:func:`flush_current`, on ``task_postrun``) and when the process shuts down
-(:func:`flush_all`); ``flush()`` does not end a line.
+(:func:`flush_all`); ``flush()`` does not end a line.  A carriage return ends one as a
+newline does: a progress bar (tqdm) redrawn in place logs a record per redraw, where
+it would otherwise grow one line to the 64K-character cap.
 A multi-line ``print()`` or traceback is one record per line, as a file would show it.
 
 The proxy is made by the app's ``Logging.redirect_stdouts_to_logger``, the one
@@ -59,6 +61,8 @@ class LineProxy(LoggingProxy):  # type: ignore[misc]  # celery is untyped
             self._log(pending)
             pending = ""
         pending += text
+        if "\r" in pending:
+            pending = pending.replace("\r", "\n")
         *lines, rest = pending.split("\n")
         if len(rest) >= _MAX_PENDING:
             lines.append(rest)
