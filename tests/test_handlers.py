@@ -117,6 +117,19 @@ def test_a_signal_handler_line_between_the_lock_and_its_owner_does_not_hang(gap:
     assert lines == [b"line", b"notice"]
 
 
+def test_a_child_forked_while_a_thread_wrote_does_not_take_a_new_thread_for_it() -> None:
+    lock = SharedLineLock()
+    read, write = os.pipe()
+    lock._writers.add(threading.get_ident())  # as if this thread were writing at the fork
+    finished = _finishes_in_a_child(lambda: lock.write(write, b"child line\n"))
+    os.close(write)
+    with os.fdopen(read, "rb") as received:
+        assert finished
+        assert received.read() == b"child line\n", (
+            "the child's line was left to a writer it has not"
+        )
+
+
 def test_a_failing_write_is_reported_not_raised(
     capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -76,6 +76,13 @@ class SharedLineLock:
         # after they release it, and lines a signal handler left to them.
         self._writers: set[int] = set()
         self._deferred: list[bytes] = []
+        # A child forked while another thread was writing has neither that thread nor
+        # its lines: a new thread given that thread's id must not be taken for it.
+        os.register_at_fork(after_in_child=self._forget_writers)
+
+    def _forget_writers(self) -> None:
+        self._writers.clear()
+        self._deferred.clear()
 
     def acquire(self) -> None:
         """Wait for the lock (taking it over from a holder that died).
@@ -127,19 +134,22 @@ class SharedLineLock:
             self.acquire()
             try:
                 self._write_held(fd, data)
-                while self._deferred:
-                    self._write_held(fd, self._deferred.pop(0))
+                while self._deferred and (line := self._take_deferred()) is not None:
+                    self._write_held(fd, line)
             finally:
                 self.release()
         finally:
             writers.discard(me)
-        deferred = self._deferred
-        while deferred:  # left by a handler that ran after the last look above
-            try:
-                line = deferred.pop(0)
-            except IndexError:  # another thread has written it
-                break
+        # Left by a handler that ran after the last look above.
+        while self._deferred and (line := self._take_deferred()) is not None:
             self.write(fd, line)
+
+    def _take_deferred(self) -> bytes | None:
+        """Return the oldest line a signal handler left, or None if another thread took it."""
+        try:
+            return self._deferred.pop(0)
+        except IndexError:
+            return None
 
     def _write_held(self, fd: int, data: bytes) -> None:
         """Write *data* in pieces of at most ``PIPE_BUF`` bytes, counting each.
