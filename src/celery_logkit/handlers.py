@@ -28,6 +28,7 @@ import os
 import select
 import sys
 import threading
+import time
 from typing import IO, Any
 
 from . import _process
@@ -38,6 +39,9 @@ __all__ = ["LineHandler", "SharedLineLock"]
 
 _WAIT = 1.0
 """Seconds between checks that the lock's holder is still alive."""
+
+_LOOK = 0.01
+"""Seconds between looks for a pid while the lock is taken with none recorded."""
 
 
 def _alive(pid: int) -> bool:
@@ -69,7 +73,7 @@ class SharedLineLock:
         shared = mmap.mmap(-1, _HEADER + _KEPT)
         # In memory shared with the processes forked later: the holder's pid, then
         # the length of the line being written (0 once it is whole), the bytes of it
-        # written so far, a count of the pids recorded, and (_KEPT bytes) the line.
+        # written so far, and (_KEPT bytes) the line itself.
         self._state = memoryview(shared)[:_HEADER].cast("i")
         self._line = memoryview(shared)[_HEADER:]
         # This process's threads inside write(), from before they take the lock until
@@ -88,24 +92,35 @@ class SharedLineLock:
         """Wait for the lock (taking it over from a holder that died).
 
         The pid is recorded just after the semaphore is taken: a holder killed in
-        between leaves none.  The lock taken with no pid recorded, and none recorded
-        since, for a whole wait is such a holder's.
+        between leaves none, and a lock taken with no pid recorded for a whole wait
+        is such a holder's.
         """
         state = self._state
         if not self._semaphore.acquire(False):
-            unrecorded = -1
             while not self._semaphore.acquire(timeout=_WAIT):
                 holder = state[0]
                 if holder:
                     if holder != _process.pid and not _alive(holder):
                         break
-                    unrecorded = -1
-                elif unrecorded == state[3]:
+                elif self._got_or_unrecorded():
                     break
-                else:
-                    unrecorded = state[3]
         state[0] = _process.pid
-        state[3] = (state[3] + 1) & _COUNT_MASK
+
+    def _got_or_unrecorded(self) -> bool:
+        """Wait up to ``_WAIT`` for the lock, looking at the holder's pid as it waits.
+
+        True once this process may write: it has the lock, or the lock stayed taken
+        with no pid recorded all along.  A live holder records its pid a moment after
+        taking the lock, so a pid seen at any look (False) means one is writing.
+        Looking only while waiting keeps the per-line path free of any count.
+        """
+        deadline = time.monotonic() + _WAIT
+        while time.monotonic() < deadline:
+            if self._semaphore.acquire(timeout=_LOOK):
+                return True
+            if self._state[0]:
+                return False
+        return True
 
     def release(self) -> None:
         """Release the lock (a second release after a take-over is harmless)."""
@@ -181,10 +196,6 @@ class SharedLineLock:
 
 _HEADER = 16
 """Bytes of the shared state before the kept line: four ints."""
-
-_COUNT_MASK = 0x7FFFFFFF
-"""Keeps the count of recorded pids within a C int."""
-
 _KEPT = 65536
 """Bytes of a line kept in shared memory while it is written (longer ones are not)."""
 
