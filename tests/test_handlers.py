@@ -9,11 +9,12 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from celery_logkit import _errors
+from celery_logkit import _errors, handlers
 from celery_logkit.handlers import LineHandler, SharedLineLock, lock_for
 
 
@@ -41,6 +42,92 @@ def test_a_lock_whose_holder_died_is_taken_over() -> None:
     lock.release()
     lock.acquire()
     lock.release()
+
+
+def _finishes_in_a_child(run: Callable[[], None], timeout: float = 10) -> bool:
+    """Run *run* in a forked child; False if it had not returned after *timeout* seconds."""
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        try:
+            run()
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.waitpid(child, os.WNOHANG)[0]:
+            return True
+        time.sleep(0.05)
+    os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
+    return False
+
+
+def test_a_lock_taken_by_a_process_killed_before_it_recorded_its_pid_is_taken_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(handlers, "_WAIT", 0.1)
+    lock = SharedLineLock()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - dies between the semaphore and the pid
+        lock._semaphore.acquire()
+        os._exit(0)
+    os.waitpid(child, 0)
+
+    def acquire_and_release() -> None:
+        lock.acquire()
+        lock.release()
+
+    assert _finishes_in_a_child(acquire_and_release), "no holder recorded: waited forever"
+
+
+@pytest.mark.parametrize("gap", ["acquire", "release"])
+def test_a_signal_handler_line_between_the_lock_and_its_owner_does_not_hang(gap: str) -> None:
+    """A handler that runs just after the lock is taken, or just before it is released."""
+    read, write = os.pipe()
+
+    def write_with_a_signal_in_the_gap() -> None:
+        lock = SharedLineLock()
+        signal.signal(
+            signal.SIGALRM,
+            lambda signum, frame: lock.write(write, b"notice\n", in_signal_handler=True),
+        )
+        original = getattr(lock, gap)
+        signals = [signal.SIGALRM]  # one, on the first line's lock only
+
+        def acquire() -> None:
+            original()
+            for signum in signals:
+                signal.raise_signal(signum)  # its handler runs before this returns
+            signals.clear()
+
+        def release() -> None:
+            for signum in signals:
+                signal.raise_signal(signum)
+            signals.clear()
+            original()
+
+        setattr(lock, gap, acquire if gap == "acquire" else release)
+        lock.write(write, b"line\n")
+
+    finished = _finishes_in_a_child(write_with_a_signal_in_the_gap, timeout=5)
+    os.close(write)
+    with os.fdopen(read, "rb") as received:
+        lines = received.read().splitlines()
+    assert finished, "the handler waited for the lock its own thread held"
+    assert lines == [b"line", b"notice"]
+
+
+def test_a_child_forked_while_a_thread_wrote_does_not_take_a_new_thread_for_it() -> None:
+    lock = SharedLineLock()
+    read, write = os.pipe()
+    lock._writers.add(threading.get_ident())  # as if this thread were writing at the fork
+    finished = _finishes_in_a_child(lambda: lock.write(write, b"child line\n"))
+    os.close(write)
+    with os.fdopen(read, "rb") as received:
+        assert finished
+        assert received.read() == b"child line\n", (
+            "the child's line was left to a writer it has not"
+        )
 
 
 def test_a_failing_write_is_reported_not_raised(

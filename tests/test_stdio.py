@@ -100,3 +100,37 @@ def test_threads_do_not_mix_their_halves(
     assert sorted(printed) == [("a", "a one a two"), ("b", "b one b two")]
     _stdio.flush_all()
     assert sorted(messages(printed)[2:]) == ["a left", "b left"]
+
+
+def test_a_thread_that_ended_mid_line_does_not_share_it_with_the_next_one_with_its_id(
+    logger: logging.Logger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printed = redirect(logger, monkeypatch)
+    first = threading.Thread(target=sys.stdout.write, args=("secret-from-A",), name="a")
+    first.start()
+    first.join()
+
+    def second() -> None:
+        if threading.get_ident() == first.ident:
+            sys.stdout.write("B line\n")
+
+    for _ in range(100):  # the system gives a new thread an ended one's id, soon
+        thread = threading.Thread(target=second, name="b")
+        thread.start()
+        thread.join()
+        if thread.ident == first.ident:
+            break
+    else:
+        pytest.skip("no thread was given the ended thread's id")
+    assert printed == [("b", "secret-from-A"), ("b", "B line")]
+
+
+def test_a_carriage_return_ends_a_line(
+    logger: logging.Logger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printed = redirect(logger, monkeypatch)
+    for done in (1, 2):
+        sys.stdout.write(f"\r{done}/3 |{'#' * done}")
+    sys.stdout.write("\r3/3 |###| done\n")
+    print("from windows", end="\r\n")
+    assert messages(printed) == ["1/3 |#", "2/3 |##", "3/3 |###| done", "from windows"]

@@ -7,9 +7,14 @@ celery's ``worker_redirect_stdouts`` replaces ``sys.stdout`` and ``sys.stderr`` 
 written until its newline and logs each complete line as one record.
 
 Text is kept per thread (per greenlet under a patched gevent or eventlet), so tasks
-running side by side never mix their halves of a line.  A line still waiting for its
-newline is logged when its task ends (:func:`flush_current`, on ``task_postrun``) and
-when the process shuts down (:func:`flush_all`); ``flush()`` does not end a line.
+running side by side never mix their halves of a line.  It is kept with the thread
+that wrote it, not just its id: a thread that ends mid-line and a later one given the
+same id never share a line (the first one's text is logged as a line of its own).
+A line still waiting for its newline is logged when its task ends
+(:func:`flush_current`, on ``task_postrun``) and when the process shuts down
+(:func:`flush_all`); ``flush()`` does not end a line.  A carriage return ends one as a
+newline does: a progress bar (tqdm) redrawn in place logs a record per redraw, where
+it would otherwise grow one line to the 64K-character cap.
 A multi-line ``print()`` or traceback is one record per line, as a file would show it.
 
 The proxy is made by the app's ``Logging.redirect_stdouts_to_logger``, the one
@@ -39,7 +44,8 @@ class LineProxy(LoggingProxy):  # type: ignore[misc]  # celery is untyped
 
     def __init__(self, logger: logging.Logger, loglevel: int | str | None = None) -> None:
         super().__init__(logger, loglevel)
-        self._pending: dict[int, str] = {}
+        # Per thread id: the thread that wrote the unfinished text, and the text.
+        self._pending: dict[int, tuple[threading.Thread, str]] = {}
 
     def write(self, data: Any) -> int:
         """Keep *data* until its newline; log each complete line as one record."""
@@ -49,20 +55,27 @@ class LineProxy(LoggingProxy):  # type: ignore[misc]  # celery is untyped
             return 0  # a handler is writing back to this proxy
         text = celery.utils.log.safe_str(data)
         key = threading.get_ident()
-        pending = self._pending.pop(key, "") + text
+        thread = threading.current_thread()
+        writer, pending = self._pending.pop(key, (thread, ""))
+        if writer is not thread:  # the id's previous thread ended mid-line
+            self._log(pending)
+            pending = ""
+        pending += text
+        if "\r" in pending:
+            pending = pending.replace("\r", "\n")
         *lines, rest = pending.split("\n")
         if len(rest) >= _MAX_PENDING:
             lines.append(rest)
             rest = ""
         if rest:
-            self._pending[key] = rest
+            self._pending[key] = (thread, rest)
         for line in lines:
             self._log(line)
         return len(data)
 
     def flush_thread(self, key: int) -> None:
         """Log the unfinished line of the thread (or greenlet) *key*, if any."""
-        rest = self._pending.pop(key, "")
+        _, rest = self._pending.pop(key, (None, ""))
         if rest:
             self._log(rest)
 

@@ -9,7 +9,11 @@ flush) while holding a semaphore shared by every handler on the same file descri
 after it was made.
 Uncontended, taking it costs no system call.  A process killed while holding it (a
 hard time limit, the OOM killer) would block the others: a waiter that finds the
-holder dead takes the lock over.  Such a process may have died part-way through its
+holder dead takes the lock over, and so does one that finds the lock taken with no
+holder recorded for a whole wait (killed between taking it and recording its pid).
+A signal handler that logs while its own thread is inside a write (celery's shutdown
+notice) leaves its line to that write instead of waiting for a lock its own process
+holds.  Such a process may have died part-way through its
 line (blocked on a full pipe, say): the lock keeps that line and how much of it was
 written in the same shared memory, and the next writer writes the rest before its
 own line, so no record ever shares a line with another.
@@ -24,6 +28,7 @@ import os
 import select
 import sys
 import threading
+import time
 from typing import IO, Any
 
 from . import _process
@@ -34,6 +39,9 @@ __all__ = ["LineHandler", "SharedLineLock"]
 
 _WAIT = 1.0
 """Seconds between checks that the lock's holder is still alive."""
+
+_LOOK = 0.01
+"""Seconds between looks for a pid while the lock is taken with none recorded."""
 
 
 def _alive(pid: int) -> bool:
@@ -68,19 +76,51 @@ class SharedLineLock:
         # written so far, and (_KEPT bytes) the line itself.
         self._state = memoryview(shared)[:_HEADER].cast("i")
         self._line = memoryview(shared)[_HEADER:]
-        # This process's thread holding the lock, and lines a signal handler left.
-        self._owner = 0
+        # This process's threads inside write(), from before they take the lock until
+        # after they release it, and lines a signal handler left to them.
+        self._writers: set[int] = set()
         self._deferred: list[bytes] = []
+        # A child forked while another thread was writing has neither that thread nor
+        # its lines: a new thread given that thread's id must not be taken for it.
+        os.register_at_fork(after_in_child=self._forget_writers)
+
+    def _forget_writers(self) -> None:
+        self._writers.clear()
+        self._deferred.clear()
 
     def acquire(self) -> None:
-        """Wait for the lock (taking it over from a holder that died)."""
+        """Wait for the lock (taking it over from a holder that died).
+
+        The pid is recorded just after the semaphore is taken: a holder killed in
+        between leaves none, and a lock taken with no pid recorded for a whole wait
+        is such a holder's.
+        """
         state = self._state
         if not self._semaphore.acquire(False):
             while not self._semaphore.acquire(timeout=_WAIT):
                 holder = state[0]
-                if holder and holder != _process.pid and not _alive(holder):
+                if holder:
+                    if holder != _process.pid and not _alive(holder):
+                        break
+                elif self._got_or_unrecorded():
                     break
         state[0] = _process.pid
+
+    def _got_or_unrecorded(self) -> bool:
+        """Wait up to ``_WAIT`` for the lock, looking at the holder's pid as it waits.
+
+        True once this process may write: it has the lock, or the lock stayed taken
+        with no pid recorded all along.  A live holder records its pid a moment after
+        taking the lock, so a pid seen at any look (False) means one is writing.
+        Looking only while waiting keeps the per-line path free of any count.
+        """
+        deadline = time.monotonic() + _WAIT
+        while time.monotonic() < deadline:
+            if self._semaphore.acquire(timeout=_LOOK):
+                return True
+            if self._state[0]:
+                return False
+        return True
 
     def release(self) -> None:
         """Release the lock (a second release after a take-over is harmless)."""
@@ -93,23 +133,38 @@ class SharedLineLock:
     def write(self, fd: int, data: bytes, *, in_signal_handler: bool = False) -> None:
         """Write *data*, whole lines, to *fd* under the lock, finishing a dead writer's line.
 
-        From a signal handler (*in_signal_handler*) that interrupted this thread while
-        it held the lock, waiting would never end: *data* is then written by the
-        interrupted write, after its own line.
+        A write from a thread already inside one can only come from a signal handler
+        that interrupted it, wherever it was (taking the lock, holding it, releasing
+        it): waiting would never end, so *data* is left to the interrupted write, which
+        writes it after its own line.  *in_signal_handler* says the caller is such a
+        handler; the nesting is what decides, so a handler that logs is covered too.
         """
         me = threading.get_ident()
-        if in_signal_handler and self._owner == me:
+        writers = self._writers
+        if me in writers:
             self._deferred.append(data)
             return
-        self.acquire()
-        self._owner = me
+        writers.add(me)
         try:
-            self._write_held(fd, data)
-            while self._deferred:
-                self._write_held(fd, self._deferred.pop(0))
+            self.acquire()
+            try:
+                self._write_held(fd, data)
+                while self._deferred and (line := self._take_deferred()) is not None:
+                    self._write_held(fd, line)
+            finally:
+                self.release()
         finally:
-            self._owner = 0
-            self.release()
+            writers.discard(me)
+        # Left by a handler that ran after the last look above.
+        while self._deferred and (line := self._take_deferred()) is not None:
+            self.write(fd, line)
+
+    def _take_deferred(self) -> bytes | None:
+        """Return the oldest line a signal handler left, or None if another thread took it."""
+        try:
+            return self._deferred.pop(0)
+        except IndexError:
+            return None
 
     def _write_held(self, fd: int, data: bytes) -> None:
         """Write *data* in pieces of at most ``PIPE_BUF`` bytes, counting each.
@@ -141,7 +196,6 @@ class SharedLineLock:
 
 _HEADER = 16
 """Bytes of the shared state before the kept line: four ints."""
-
 _KEPT = 65536
 """Bytes of a line kept in shared memory while it is written (longer ones are not)."""
 
