@@ -89,7 +89,7 @@ def test_a_signal_handler_line_between_the_lock_and_its_owner_does_not_hang(gap:
         lock = SharedLineLock()
         signal.signal(
             signal.SIGALRM,
-            lambda signum, frame: lock.write(write, b"notice\n", in_signal_handler=True),
+            lambda signum, frame: lock.write(write, b"notice\n"),
         )
         original = getattr(lock, gap)
         signals = [signal.SIGALRM]  # one, on the first line's lock only
@@ -208,7 +208,7 @@ def test_a_line_from_a_signal_handler_waits_for_the_line_it_interrupted() -> Non
     read, handler = _small_pipe()
 
     def notice(signum: int, frame: object) -> None:
-        handler._shared.write(handler._fd, b'{"message": "notice"}\n', in_signal_handler=True)
+        handler._shared.write(handler._fd, b'{"message": "notice"}\n')
 
     received = bytearray()
 

@@ -130,14 +130,14 @@ class SharedLineLock:
         except ValueError:  # released already by a take-over
             pass
 
-    def write(self, fd: int, data: bytes, *, in_signal_handler: bool = False) -> None:
+    def write(self, fd: int, data: bytes) -> None:
         """Write *data*, whole lines, to *fd* under the lock, finishing a dead writer's line.
 
         A write from a thread already inside one can only come from a signal handler
         that interrupted it, wherever it was (taking the lock, holding it, releasing
         it): waiting would never end, so *data* is left to the interrupted write, which
-        writes it after its own line.  *in_signal_handler* says the caller is such a
-        handler; the nesting is what decides, so a handler that logs is covered too.
+        writes it after its own line.  The nesting is what decides, so a signal handler
+        that logs is covered as celery's notices are.
         """
         me = threading.get_ident()
         writers = self._writers
@@ -167,11 +167,13 @@ class SharedLineLock:
             return None
 
     def _write_held(self, fd: int, data: bytes) -> None:
-        """Write *data* in pieces of at most ``PIPE_BUF`` bytes, counting each.
+        """Write *data*, finishing first a line a killed writer left unfinished.
 
-        A pipe takes such a piece whole or not at all, so a writer killed while
-        blocked leaves an exact count, and the next writer writes the rest of the kept
-        line (or, for a line longer than the memory kept, a newline) before *data*.
+        A pipe takes a write of at most ``PIPE_BUF`` bytes whole or not at all, so a
+        writer killed while blocked on such a line leaves nothing to finish: it is
+        written as it is.  A longer line goes out in such pieces, counted in the shared
+        memory with the line itself, so that the next writer writes the rest of it (or,
+        for a line longer than the memory kept, a newline) before its own.
         """
         state = self._state
         if state[1]:
@@ -179,18 +181,18 @@ class SharedLineLock:
             state[1] = 0
             _write_all(fd, self._line[written:size].tobytes() if size <= _KEPT else b"\n")
         size = len(data)
+        if size <= _PIPE_BUF:
+            written = os.write(fd, data)
+            if written < size:  # a terminal or a file may take less
+                _write_all(fd, data[written:])
+            return
         if size <= _KEPT:
             self._line[:size] = data
         state[2] = 0
         state[1] = size
-        if size <= _PIPE_BUF:
-            written = os.write(fd, data)  # whole, on a pipe
-            if written < size:  # a terminal or a file may take less
-                _write_all(fd, data[written:])
-        else:
-            view = memoryview(data)
-            while state[2] < size:
-                state[2] += os.write(fd, view[state[2] : state[2] + _PIPE_BUF])
+        view = memoryview(data)
+        while state[2] < size:
+            state[2] += os.write(fd, view[state[2] : state[2] + _PIPE_BUF])
         state[1] = 0
 
 

@@ -220,16 +220,16 @@ class _FormattedSay:
         record = logging.LogRecord(
             "celery.apps.worker", logging.WARNING, __file__, 0, msg.strip(), None, None
         )
-        _write_line(self.destination() or f, self.formatter.format(record), in_signal_handler=True)
+        _write_line(self.destination() or f, self.formatter.format(record))
 
 
-def _write_line(stream: TextIO | None, line: str, *, in_signal_handler: bool = False) -> None:
+def _write_line(stream: TextIO | None, line: str) -> None:
     """Write *line* under the descriptor's shared line lock, bypassing the stream's buffer."""
     if stream is not None:
         with contextlib.suppress(OSError, ValueError):
             fd = stream.fileno()
             data = (line + "\n").encode("utf-8", "backslashreplace")
-            lock_for(fd).write(fd, data, in_signal_handler=in_signal_handler)
+            lock_for(fd).write(fd, data)
 
 
 class _FormattedWarnings:
