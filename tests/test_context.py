@@ -123,13 +123,8 @@ def test_a_line_reads_what_is_bound_now_not_every_name_ever_bound(
     assert [r.get("request_id") for r in captured.records] == ["r1"] * 10
 
 
-def test_the_context_is_walked_once_while_it_does_not_change(
-    captured: Captured, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for i in range(1000):
-        bind_contextvars(**{f"history_{i}": i})
-        unbind_contextvars(f"history_{i}")
-    bind_contextvars(order_id=7)
+def count_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the walks over the whole context from now on: each one's size, in a list."""
     walks: list[int] = []
     read_bound = context._read_bound
 
@@ -138,6 +133,17 @@ def test_the_context_is_walked_once_while_it_does_not_change(
         return read_bound(ctx)
 
     monkeypatch.setattr(context, "_read_bound", counting)
+    return walks
+
+
+def test_the_context_is_walked_once_while_it_does_not_change(
+    captured: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(1000):
+        bind_contextvars(**{f"history_{i}": i})
+        unbind_contextvars(f"history_{i}")
+    bind_contextvars(order_id=7)
+    walks = count_walks(monkeypatch)
     for _ in range(20):
         logging.getLogger("context_tests").info("steady")
     assert len(walks) <= 1, walks
@@ -181,14 +187,7 @@ def test_tasks_binding_new_names_through_logkit_never_walk_the_context(
         structlog.contextvars.bind_contextvars(**{f"old_{i}": i})
         structlog.contextvars.unbind_contextvars(f"old_{i}")
     bind_contextvars(tenant="acme")
-    walks: list[int] = []
-    read_bound = context._read_bound
-
-    def counting(ctx: contextvars.Context) -> Any:
-        walks.append(len(ctx))
-        return read_bound(ctx)
-
-    monkeypatch.setattr(context, "_read_bound", counting)
+    walks = count_walks(monkeypatch)
     for i in range(20):
         task_started(SimpleNamespace(name="proj.t", request=request(id=f"t{i}")), {"rid": i})
         bind_contextvars(**{f"key_{i}": i})
