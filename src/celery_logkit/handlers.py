@@ -61,10 +61,10 @@ def _alive(pid: int) -> bool:
 class SharedLineLock:
     """A lock for the processes forked after it was made; a dead holder's is taken over.
 
-    :meth:`write` is the one way lines reach the descriptor.  It keeps the line being
-    written, and how much of it the kernel has taken, in memory shared by the
-    processes: a writer that takes the lock over from a holder killed part-way through
-    a line writes the rest of that line first.
+    :meth:`write` is the one way lines reach the descriptor.  It keeps a line longer
+    than a pipe's atomic write while it is written, and how much of it the kernel has
+    taken, in memory shared by the processes: a writer that takes the lock over from a
+    holder killed part-way through such a line writes the rest of it first.
     """
 
     def __init__(self) -> None:
