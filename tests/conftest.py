@@ -48,3 +48,15 @@ def captured() -> Iterator[Captured]:
         root.removeHandler(handler)
         root.setLevel(old_level)
         clear_contextvars()
+
+
+@pytest.fixture(autouse=True)
+def _configuration_restored() -> Iterator[None]:
+    """Each test starts with the options in force as they were: an install() stays its own."""
+    from celery_logkit import _install, config
+
+    saved = (config._current, config._source, config._app_name, _install._installation)
+    try:
+        yield
+    finally:
+        config._current, config._source, config._app_name, _install._installation = saved

@@ -90,6 +90,7 @@ TEXT_VALUES = {
     "max_line_bytes": "2048",
     "log_args": "yes",
     "log_result": "on",
+    "log_origin": "yes",
 }
 
 

@@ -12,7 +12,6 @@ import pytest
 import celery_logkit
 from celery_logkit import ConsoleFormatter
 from celery_logkit.console import neutralise
-from celery_logkit.processors import STRUCTURED_FIELDS_ATTR
 
 
 def render(colors: bool = False, msg: str = "charged card", **attrs: object) -> str:
@@ -22,7 +21,7 @@ def render(colors: bool = False, msg: str = "charged card", **attrs: object) -> 
 
 
 def test_one_readable_line() -> None:
-    line = render(**{STRUCTURED_FIELDS_ATTR: {"order_id": 7, "note": "two words"}})
+    line = render(**{"order_id": 7, "note": "two words"})
     assert "\n" not in line
     assert " warning  charged card [proj.tasks] " in line
     assert line.endswith('order_id=7 note="two words"')
@@ -35,7 +34,7 @@ def test_colours_only_when_asked() -> None:
 
 def test_control_characters_and_escapes_are_neutralised() -> None:
     hostile = "ok\r\n2026-01-01 fake line\x1b[2J\x07\x9b"
-    line = render(msg=hostile, **{STRUCTURED_FIELDS_ATTR: {"v": hostile}})
+    line = render(msg=hostile, **{"v": hostile})
     assert "\n" not in line
     assert "\r" not in line
     assert "\x1b" not in line
@@ -57,7 +56,7 @@ def test_exception_stack_indented_below() -> None:
 
 def test_field_names_are_neutralised_like_values() -> None:
     forged = "x\n2026-01-01T00:00:00.000Z critical FORGED [auth]\x1b[2J\x1b]0;title\x07\x9b"
-    line = render(**{STRUCTURED_FIELDS_ATTR: {forged: "1", "a=b": 2, "ok": 3}})
+    line = render(**{forged: "1", "a=b": 2, "ok": 3})
     assert "\n" not in line, line
     assert "\x1b" not in line, line
     assert "\x07" not in line, line
@@ -136,7 +135,7 @@ def test_lone_surrogates_are_written_as_the_json_path_writes_them(console: io.By
 
 def test_format_characters_are_escaped_like_control_characters() -> None:
     fields = {"\u200btask_id": "forged", "v": "a\u202eb\ufeff\U000e0041", "ok": "é Ж 🙂"}
-    line = render(msg="m\u2066", **{STRUCTURED_FIELDS_ATTR: fields})
+    line = render(msg="m\u2066", **fields)
     assert line.endswith(
         ' m\\u2066 [proj.tasks] \\u200btask_id=forged v=a\\u202eb\\ufeff\\U000e0041 ok="é Ж 🙂"'
     ), line

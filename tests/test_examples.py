@@ -26,7 +26,7 @@ def test_quickstart_prints_json_lines_and_exits_0() -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     records = [json.loads(line) for line in done.stdout.splitlines()]
-    events = [(r["event"], r["task_name"]) for r in records if "event" in r]
+    events = [(r["event"], r["task_name"]) for r in records if "task_name" in r and "event" in r]
     assert sorted(events) == [
         ("task_enqueued", "quickstart_app.flaky_fetch"),  # the retry, published by itself
         ("task_failed", "quickstart_app.divide"),

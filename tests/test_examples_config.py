@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from celery_logkit import JsonFormatter
-from celery_logkit.processors import EVENT_ATTR, STRUCTURED_FIELDS_ATTR
+from celery_logkit._vocabulary import EventRecord
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -42,9 +42,11 @@ def ecs_lines() -> list[dict[str, Any]]:
         raise ValueError("boom")
     except ValueError:
         exc = sys.exc_info()
-    for attrs in ({}, {STRUCTURED_FIELDS_ATTR: fields}, {EVENT_ATTR: "task_failed"}):
+    for attrs in ({}, fields, {"event": "task_failed"}):
         record = logging.LogRecord("proj", logging.ERROR, __file__, 1, "m", (), exc)
         record.__dict__.update(attrs)
+        if "event" in attrs:
+            record.__class__ = EventRecord
         out.append(json.loads(formatter.format(record)))
     return out
 

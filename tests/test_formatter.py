@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from celery_logkit import JsonFormatter, _errors, bind_contextvars, bound_contextvars
-from celery_logkit import processors as p
-from celery_logkit.context import task_ended, task_started
+from celery_logkit import _collect as p
+from celery_logkit.context import _task_context, task_ended, task_started
 
 from .conftest import Captured
 
@@ -77,7 +77,7 @@ def test_owned_names_are_never_replaced(captured: Captured) -> None:
     record = captured.one("m")
     assert record["level"] == "info"
     assert "task_id" not in record
-    assert record["extra"] == {"level": "bound", "task_id": "forged", "timestamp": "forged"}
+    assert record["conflicts"] == {"level": "bound", "task_id": "forged", "timestamp": "forged"}
     assert record["ok"] == 1
 
 
@@ -166,11 +166,11 @@ def test_unknown_schema_names_the_accepted_ones() -> None:
 
 
 def test_a_broken_processor_never_loses_the_record(capfd: pytest.CaptureFixture[str]) -> None:
-    def broken(record: logging.LogRecord, event: p.EventDict) -> p.EventDict:
+    def broken(record: logging.LogRecord, event: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError("bug")
 
     _errors._last.clear()
-    formatter = JsonFormatter(processors=(*JsonFormatter().processors, broken))
+    formatter = JsonFormatter(processors=(broken,))
     lines = [json.loads(formatter.format(make_record())) for _ in range(3)]
     assert all(line["message"] == "hello world" for line in lines)
     reports = [json.loads(line) for line in capfd.readouterr().err.splitlines()]
@@ -181,10 +181,10 @@ def test_a_broken_processor_never_loses_the_record(capfd: pytest.CaptureFixture[
 @pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
 @pytest.mark.parametrize("method", ["format", "format_bytes"])
 def test_the_last_resort_line_still_names_the_task(schema: str, method: str) -> None:
-    def broken(record: logging.LogRecord, event: p.EventDict) -> p.EventDict:
+    def broken(record: logging.LogRecord, event: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError("bug")
 
-    formatter = JsonFormatter(schema=schema, processors=(*JsonFormatter().processors, broken))
+    formatter = JsonFormatter(schema=schema, processors=(broken,))
     task_started(SimpleNamespace(name="proj.charge", request=SimpleNamespace(id="t-1")))
     try:
         line = json.loads(getattr(formatter, method)(make_record()))
@@ -202,11 +202,17 @@ def test_the_last_resort_line_survives_an_unreadable_task_context() -> None:
         def keys(self) -> Any:
             raise RuntimeError("unreadable")
 
+        def items(self) -> Any:
+            raise RuntimeError("unreadable")
+
         def __iter__(self) -> Any:
             raise RuntimeError("unreadable")
 
-    record = make_record(**{p.TASK_ATTR: Unreadable(task_id="t-1")})
-    line = json.loads(JsonFormatter().format(record))
+    token = _task_context.set(Unreadable(task_id="t-1"))
+    try:
+        line = json.loads(JsonFormatter().format(make_record()))
+    finally:
+        _task_context.reset(token)
     assert line["message"] == "hello world"
     assert "task_id" not in line
 
@@ -223,7 +229,7 @@ def test_a_field_whose_eq_raises_keeps_the_other_fields() -> None:
 
     line = format_record(make_record(level=Ambiguous(), k=1))
     assert line["k"] == 1
-    assert line["extra"] == {"level": "ambiguous"}
+    assert line["conflicts"] == {"level": "ambiguous"}
 
 
 @pytest.mark.parametrize(
@@ -238,12 +244,10 @@ def test_a_field_whose_eq_raises_keeps_the_other_fields() -> None:
 def test_the_last_resort_line_is_in_the_formatter_schema(
     schema: str, names: set[str], method: str
 ) -> None:
-    def broken(record: logging.LogRecord, event: p.EventDict) -> p.EventDict:
+    def broken(record: logging.LogRecord, event: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError("bug")
 
-    formatter = JsonFormatter(
-        schema=schema, service="shop", processors=(*JsonFormatter().processors, broken)
-    )
+    formatter = JsonFormatter(schema=schema, service="shop", processors=(broken,))
     line = json.loads(getattr(formatter, method)(make_record()))
     assert names <= set(line), line
     assert line["message"] == "hello world"
@@ -252,13 +256,13 @@ def test_the_last_resort_line_is_in_the_formatter_schema(
 def test_the_last_resort_line_falls_back_to_the_default_names() -> None:
     """A schema that fails on the last resort's event too: the line in the default names."""
 
-    def broken(record: logging.LogRecord, event: p.EventDict) -> p.EventDict:
+    def broken(record: logging.LogRecord, event: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError("bug")
 
-    def broken_render(event: p.EventDict, record: logging.LogRecord) -> p.EventDict:
+    def broken_head(record: logging.LogRecord) -> dict[str, Any]:
         raise RuntimeError("bug")
 
     formatter = JsonFormatter(schema="ecs", processors=(broken,))
-    formatter.schema.render = broken_render  # type: ignore[method-assign]
+    formatter._builder.head_and_task = broken_head  # type: ignore[method-assign]
     line = json.loads(formatter.format(make_record()))
     assert (line["level"], line["message"]) == ("info", "hello world")

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from celery_logkit import JsonFormatter, bound_contextvars, get_logger
+from celery_logkit._collect import set_reserved_fields
 from celery_logkit._json import (
     FIELD_DEPTH,
     MAX_DEPTH,
@@ -32,8 +33,8 @@ from celery_logkit._json import (
     dumps_bytes,
     to_jsonable,
 )
+from celery_logkit._vocabulary import LOGRECORD_ATTRS
 from celery_logkit.context import task_ended, task_started
-from celery_logkit.processors import STRUCTURED_FIELDS_ATTR
 
 
 class Hostile:
@@ -125,7 +126,8 @@ def test_every_record_is_one_valid_line_in_every_schema() -> None:
     ) -> None:
         record = logging.LogRecord("proj", logging.INFO, __file__, 1, message, tuple(args), None)
         record.__dict__.update(extra)
-        record.__dict__[STRUCTURED_FIELDS_ATTR] = fields
+        record.__dict__.update({k: v for k, v in fields.items() if k not in LOGRECORD_ATTRS})
+        set_reserved_fields(record, {k: v for k, v in fields.items() if k in LOGRECORD_ATTRS})
         task_started(TASK)
         Hostile.armed = True
         try:
@@ -346,7 +348,7 @@ def test_nesting_stops_at_max_depth_on_every_path(schema: str, awkward: Any) -> 
     (line,) = log_lines(
         schema,
         lambda logger: logger.info(
-            "m", extra={"nested": nested, "in_list": in_list, "odd": awkward, "level": nested}
+            "m", extra={"nested": nested, "in_list": in_list, "odd": awkward, "task_id": nested}
         ),
     )
     assert levels(line) == MAX_DEPTH == 10

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 from celery.app import trace
 from celery.exceptions import Retry
 
+from celery_logkit._vocabulary import TaskRecord
 from celery_logkit.config import Options
 from celery_logkit.lifecycle import ReplacedCeleryLines, TaskLifecycle, _signame
-from celery_logkit.processors import TASK_ATTR
 
 from .conftest import Captured
 
@@ -114,8 +114,10 @@ def test_a_main_process_line_naming_a_task_gets_its_context(captured: Captured) 
     assert replaced.filter(line)
     assert replaced.filter(other)
     known = {"task_id": "t1", "task_name": "proj.slow", "retries": 0, "worker": "w@h"}
-    assert line.__dict__[TASK_ATTR] == known
-    assert TASK_ATTR not in other.__dict__
+    assert {k: line.__dict__.get(k) for k in known} == known
+    assert isinstance(line, TaskRecord)
+    assert "task_id" not in other.__dict__
+    assert not isinstance(other, TaskRecord)
 
 
 def test_a_task_the_worker_cancelled_says_so(captured: Captured) -> None:

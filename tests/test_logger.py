@@ -10,7 +10,6 @@ from celery.utils.log import get_task_logger as celery_get_task_logger
 
 import celery_logkit
 from celery_logkit import BoundLogger, StructuredLogger, get_logger, get_task_logger
-from celery_logkit.processors import STRUCTURED_FIELDS_ATTR
 
 from .conftest import Captured
 
@@ -91,7 +90,7 @@ def test_keyword_fields_any_name(captured: Captured) -> None:
     assert (record["order_id"], record["amount"]) == (7, 9.5)
     assert (record["name"], record["args"]) == ("n", [1])
     assert record["level"] == "info"
-    assert record["extra"] == {"level": "x"}
+    assert record["conflicts"] == {"level": "x"}
     mixed = captured.one("mixed args")
     assert (mixed["a"], mixed["b"]) == (1, 2)
 
@@ -184,7 +183,7 @@ def test_a_logger_class_with_its_own_log_keeps_it(captured: Captured) -> None:
     finally:
         del logging.Logger.manager.loggerDict["proj.audited"]
     assert calls == ["audited"]
-    assert records[0].__dict__[STRUCTURED_FIELDS_ATTR] == {"amount": 3}
+    assert records[0].__dict__["amount"] == 3
 
 
 def test_a_logger_class_with_its_own_find_caller_keeps_it() -> None:
@@ -209,7 +208,7 @@ def test_a_logger_class_with_its_own_find_caller_keeps_it() -> None:
     finally:
         del logging.Logger.manager.loggerDict["proj.located"]
     assert (records[0].funcName, records[0].lineno) == ("custom_fn", 42)
-    assert records[0].__dict__[STRUCTURED_FIELDS_ATTR] == {"amount": 1}
+    assert records[0].__dict__["amount"] == 1
 
 
 def test_a_new_logger_is_made_structured_and_the_registry_is_left_as_it_was() -> None:

@@ -50,7 +50,7 @@ def test_any_depth_and_every_source(captured: Captured) -> None:
 
 def test_conflicting_fields_are_redacted_too(captured: Captured) -> None:
     logging.getLogger("proj.redaction").info("m", extra={"task_id": {"secret": "x"}})
-    assert captured.one("m")["extra"] == {"task_id": {"secret": REDACTED}}
+    assert captured.one("m")["conflicts"] == {"task_id": {"secret": REDACTED}}
 
 
 def test_configurable() -> None:

@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,12 @@ from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 
 from celery_logkit import JsonFormatter
-from celery_logkit import formatter as formatter_module
-from celery_logkit._json import dumps_bytes, dumps_serialised
-from celery_logkit._record import RESERVED_KEYS
+from celery_logkit._vocabulary import LOGRECORD_ATTRS, EventRecord, TaskRecord
 from celery_logkit.context import _task_context
-from celery_logkit.identity import ServiceIdentity
-from celery_logkit.processors import EVENT_ATTR, OWNED_KEYS, STRUCTURED_FIELDS_ATTR, TASK_ATTR
-from celery_logkit.schemas import SCHEMAS, EcsSchema
+from celery_logkit.schemas import SCHEMAS, Constant, Schema
+from celery_logkit.schemas._datadog_fields import FIELDS as DATADOG_FIELDS
 from celery_logkit.schemas.datadog import dd_ids
+from celery_logkit.schemas.default import DEFAULT
 
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
 TRACER = TracerProvider().get_tracer("tests")
@@ -62,17 +61,21 @@ def lines(schema: str, **formatter: Any) -> list[dict[str, Any]]:
             "queue": "celery", "worker": "celery@h"}  # fmt: skip
     rendered = []
 
-    def record(msg: str, level: int = logging.INFO, exc: Any = None, **attrs: Any) -> None:
+    def record(
+        msg: str, level: int = logging.INFO, exc: Any = None, cls: type | None = None, **attrs: Any
+    ) -> None:
         rec = logging.LogRecord("proj.tasks", level, __file__, 1, msg, (), exc)
         rec.__dict__.update(attrs)
+        if cls is not None:
+            rec.__class__ = cls
         rendered.append(json.loads(fmt.format(rec)))
 
     record("plain")
-    record("fields", **{STRUCTURED_FIELDS_ATTR: {"order_id": 7, "amount": 9.5}})
+    record("fields", order_id=7, amount=9.5)
     collisions = {"error": "a string", "service": "other", "user": {"id": 1}, "host": "h",
                   "message": "m", "status": "x", "log.level": 3, "event": "e", "celery": 1,
                   "duration": "d", "dd": "d", "trace_id": "t"}  # fmt: skip
-    record("collisions", **{STRUCTURED_FIELDS_ATTR: collisions})
+    record("collisions", **collisions)
     try:
         try:
             raise KeyError("inner")
@@ -81,10 +84,10 @@ def lines(schema: str, **formatter: Any) -> list[dict[str, Any]]:
     except ValueError:
         record("failed", logging.ERROR, sys.exc_info())
     lifecycle = {"duration_ms": 12.5, "attempt": 2, "reason": "ConnectionError: x"}
-    record("Task proj.charge[t1] succeeded", **{EVENT_ATTR: "task_succeeded", TASK_ATTR: task,
-           STRUCTURED_FIELDS_ATTR: lifecycle})  # fmt: skip
+    record("Task proj.charge[t1] succeeded", cls=EventRecord, event="task_succeeded", **task,
+           **lifecycle)  # fmt: skip
     with TRACER.start_as_current_span("work"):
-        record("traced", **{TASK_ATTR: task})
+        record("traced", cls=TaskRecord, **task)
     return rendered
 
 
@@ -135,13 +138,17 @@ def test_ecs_mapping() -> None:
     assert done["event"]["duration"] == 12_500_000
     assert (done["task_id"], done["task_name"]) == ("t1", "proj.charge")
     assert done["celery"] == {"retries": 1, "root_id": "r1", "queue": "celery",
-                              "worker": "celery@h", "attempt": 2,
-                              "reason": "ConnectionError: x"}  # fmt: skip
+                              "attempt": 2, "reason": "ConnectionError: x"}  # fmt: skip
+    assert done["event"]["outcome"] == "success"
+    assert done["service"]["node"] == {"name": "celery@h"}, "the worker is the service's node"
     collided = by_message(rendered, "collisions")
-    assert collided["extra"]["error"] == "a string"
-    assert collided["extra"]["service"] == "other"
-    assert collided["extra"]["user"] == {"id": 1}
-    assert collided["extra"]["log.level"] == 3
+    assert collided["conflicts"] == {
+        "error": "a string", "service": "other", "host": "h", "log.level": 3, "event": "e",
+        "celery": 1,
+    }  # fmt: skip
+    assert collided["trace_id"] == "t", "not ECS's name for a trace: the caller's own"
+    assert collided["user"] == {"id": "1"}, "an ECS field in its place, as the keyword it is"
+    assert (collided["status"], collided["duration"], collided["dd"]) == ("x", "d", "d")
     assert collided["log.level"] == "info"
     traced = by_message(rendered, "traced")
     assert len(traced["trace"]["id"]) == 32
@@ -161,13 +168,16 @@ def test_datadog_mapping() -> None:
     assert failed["error"]["message"] == "outer"
     assert "KeyError: 'inner'" in failed["error"]["stack"]
     done = by_message(rendered, "Task proj.charge[t1] succeeded")
-    assert done["evt"] == {"name": "task_succeeded"}
+    assert done["evt"] == {"name": "task_succeeded", "outcome": "success"}
     assert done["duration"] == 12_500_000
     assert done["celery"]["attempt"] == 2
+    assert done["celery"]["worker"] == "celery@h"
     collided = by_message(rendered, "collisions")
-    for key in ("error", "service", "host", "status", "duration", "dd", "trace_id"):
-        assert key in collided["extra"], key
+    for key in ("error", "service", "host", "status", "dd", "trace_id", "celery"):
+        assert key in collided["conflicts"], key
+    assert collided["conflicts"]["duration"] == "d", "duration is a number of ns"
     assert collided["service"] == "billing"
+    assert collided["user"] == {"id": 1}, "not Datadog's usr: the caller's own"
     traced = by_message(rendered, "traced")
     assert set(traced["dd"]) == {"trace_id", "span_id"}
     assert all(isinstance(v, str) and v.isdigit() for v in traced["dd"].values())
@@ -176,10 +186,10 @@ def test_datadog_mapping() -> None:
 
 def test_datadog_ids_from_an_opentelemetry_trace() -> None:
     trace_id = "0af7651916cd43dd8448eb211c80319c"
-    assert dd_ids(trace_id, "00f067aa0ba902b7") == {
-        "trace_id": str(0x8448EB211C80319C),
-        "span_id": str(0x00F067AA0BA902B7),
-    }
+    assert dd_ids(trace_id, "00f067aa0ba902b7") == (
+        str(0x8448EB211C80319C),
+        str(0x00F067AA0BA902B7),
+    )
 
 
 def test_datadog_keeps_what_ddtrace_put_on_the_record() -> None:
@@ -190,7 +200,7 @@ def test_datadog_keeps_what_ddtrace_put_on_the_record() -> None:
         line = json.loads(fmt.format(record))
     assert line["dd"] == {"trace_id": "123", "span_id": "456"}, "not contradicted by OTel's"
     assert not [k for k in line if k.startswith("dd.")], "once, in the dd object"
-    assert "svc" not in json.dumps(line.get("extra", {}))
+    assert "svc" not in json.dumps(line.get("conflicts", {}))
 
 
 @pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
@@ -204,16 +214,6 @@ def test_ddtrace_outside_a_span_adds_no_ids(schema: str) -> None:
     assert "trace" not in text
     assert "dd" not in line
     assert "svc" not in text, "logkit's service wins over ddtrace's"
-
-
-def test_ddtrace_fills_the_tags_logkit_lacks(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("DD_ENV", "DD_VERSION", "OTEL_RESOURCE_ATTRIBUTES"):
-        monkeypatch.delenv(name, raising=False)
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
-    record.__dict__.update({"dd.service": "svc", "dd.env": "prod", "dd.version": ""})
-    line = json.loads(JsonFormatter(schema="datadog", service="billing").format(record))
-    assert (line["service"], line["env"]) == ("billing", "prod")
-    assert "version" not in line
 
 
 @pytest.mark.parametrize(
@@ -284,9 +284,15 @@ def failure() -> BaseException:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    schema=st.sampled_from(("ecs", "datadog")),
+    schema=st.sampled_from(("default", "ecs", "datadog")),
     formatter=st.sampled_from(
-        ({}, {"redact_keys": []}, {"env": "prod", "version": "1"}, {"max_line_bytes": 300})
+        (
+            {},
+            {"redact_keys": []},
+            {"env": "prod", "version": "1"},
+            {"max_line_bytes": 300},
+            {"log_origin": True},
+        )
     ),
     name=st.sampled_from(("proj.tasks", "celery.app.trace", "proj.\ud800")),
     level=st.sampled_from((logging.INFO, logging.ERROR, 5)),
@@ -295,11 +301,11 @@ def failure() -> BaseException:
     keywords=FIELDS,
     bound=FIELDS,
     task=TASK_CONTEXTS,
+    kind=st.sampled_from(("", "task", "event")),
     error=st.sampled_from(("", "exc_info", "exc_text", "stack_info")),
-    trace=st.sampled_from(("", "span", "ddtrace", "ddtags")),
-    thread_name=st.sampled_from(("MainThread", "worker-2", "pool-" + "w" * 90)),
+    trace=st.sampled_from(("", "span", "ddtrace")),
 )
-def test_build_makes_the_line_the_event_dict_path_makes(
+def test_every_line_follows_its_schema(  # noqa: PLR0912 - one record of every kind
     schema: str,
     formatter: dict[str, Any],
     name: str,
@@ -309,12 +315,14 @@ def test_build_makes_the_line_the_event_dict_path_makes(
     keywords: dict[str, Any],
     bound: dict[str, Any],
     task: dict[str, Any],
+    kind: str,
     error: str,
     trace: str,
-    thread_name: str,
 ) -> None:
-    """A schema's ``build`` is a shortcut: the same bytes as the processors + ``render``.
+    """Any record, in any schema: each field the schema defines has the type it gives.
 
+    ECS fields are checked against the ECS field list, Datadog's against its standard
+    attributes; a caller's value that would not fit is in ``conflicts``, never in place.
     The formatters live across examples, so their caches are warm.
     """
     key = (schema, repr(formatter))
@@ -326,39 +334,47 @@ def test_build_makes_the_line_the_event_dict_path_makes(
         (type(failure()), failure(), None) if error == "exc_info" else None,
         sinfo="Stack (most recent call last):\n  here" if error == "stack_info" else None,
     )  # fmt: skip
-    record.threadName = thread_name
     if record.msg is STRUCTLOG:
         record.msg = {"event": "from structlog", "order": 3, "level": "info", "exc_info": False}
         record.__dict__.update({"_logger": None, "_name": "info"})
     if error == "exc_text":
         record.exc_text = "Traceback: rendered"
-    extra = {k: v for k, v in extra.items() if k not in RESERVED_KEYS}
-    record.__dict__.update(extra)
-    if keywords:
-        record.__dict__[STRUCTURED_FIELDS_ATTR] = keywords
-    if trace in ("ddtrace", "ddtags"):
+    record.__dict__.update({k: v for k, v in extra.items() if k not in LOGRECORD_ATTRS})
+    record.__dict__.update({k: v for k, v in keywords.items() if k not in LOGRECORD_ATTRS})
+    if kind:
+        record.__dict__.update(task)
+        record.__class__ = EventRecord if kind == "event" else TaskRecord
+        if kind == "event":
+            record.__dict__.update({"event": "task_succeeded", "duration_ms": 1.5})
+    if trace == "ddtrace":
         record.__dict__.update({"dd.trace_id": "123", "dd.span_id": "456", "dd.env": "staging"})
-    if trace == "ddtags":
-        del record.__dict__["dd.trace_id"]
 
-    def both() -> tuple[Any, Any, bytes]:
+    def format_line() -> dict[str, Any]:
         structlog.contextvars.bind_contextvars(**bound)
         _task_context.set(task)
-        event: dict[str, Any] = {}
-        for processor in fmt.processors:
-            event = processor(record, event)
-        rendered = fmt.schema.render(event, record)
-        built = fmt.schema.build(record, fmt._redact)  # type: ignore[attr-defined]
-        return rendered, built, fmt.format_bytes(record)
+        return dict(json.loads(fmt.format_bytes(record)))
 
     with TRACER.start_as_current_span("s") if trace == "span" else contextlib.nullcontext():
-        rendered, built, line = contextvars.copy_context().run(both)
-    assert line == fmt._dumps(rendered)
-    built_line = None if built is None else dumps_serialised(built)
-    if built_line is not None:
-        assert built_line == dumps_bytes(rendered)
-    simple = not OWNED_KEYS.intersection({**bound, **extra, **keywords}) and "tenant" not in task
-    assert (built is not None) == simple
+        line = contextvars.copy_context().run(format_line)
+    placed = {k: v for k, v in line.items() if k != "conflicts"}
+    if schema == "ecs":
+        types = ecs_field_types()
+        for path, value in flatten(placed):
+            ecs_type = types.get(path)
+            if ecs_type in JSON_TYPES and not line.get("truncated"):
+                values = value if isinstance(value, list) and ecs_type != "nested" else [value]
+                for one in values:
+                    assert isinstance(one, JSON_TYPES[ecs_type]), (path, ecs_type, value)
+    elif schema == "datadog":
+        for path, value in flatten(placed):
+            kind_of = DATADOG_FIELDS.get(path)
+            if kind_of == "number":
+                assert isinstance(value, int | float), (path, value)
+                assert not isinstance(value, bool), (path, value)
+            elif kind_of == "string" and not line.get("truncated"):
+                assert isinstance(value, str | int | float | list), (path, value)
+    if task.get("task_id") and kind != "event" and "task_id" in line:
+        assert line["task_id"] == task["task_id"]
 
 
 @pytest.mark.parametrize("schema", ["ecs", "datadog"])
@@ -377,119 +393,6 @@ def test_the_line_head_written_once_stays_an_object(
     assert isinstance(line["process"] if schema == "ecs" else line["logger"], dict)
 
 
-def test_a_head_a_subclass_makes_is_never_cached_as_written_json() -> None:
-    class Tenanted(EcsSchema):
-        def _line(self, logger: str, record: logging.LogRecord) -> dict[str, Any]:
-            return {**super()._line(logger, record), "labels": {"tenant": record.tenant}}
-
-    schema = Tenanted(ServiceIdentity())
-    for tenant in ("a", "b"):
-        record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
-        record.tenant = tenant
-        assert json.loads(dumps_bytes(schema.build(record, None)))["labels"] == {"tenant": tenant}
-
-
-@pytest.mark.parametrize("schema", ["ecs", "datadog"])
-def test_a_subclass_writing_its_own_json_writes_every_line(schema: str) -> None:
-    class Stamped(JsonFormatter):
-        def _dumps(self, obj: dict[str, Any]) -> bytes:
-            return super()._dumps({**obj, "stamped": True})
-
-    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
-    assert json.loads(Stamped(schema=schema).format(record))["stamped"] is True
-
-
-@pytest.mark.parametrize("schema", ["ecs", "datadog"])
-def test_the_formatter_builds_only_with_its_own_processors_and_schema(schema: str) -> None:
-    """Custom processors, or a schema set after the formatter was made, take the long path."""
-    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
-    fmt = JsonFormatter(schema=schema)
-    calls: list[str] = []
-    own = fmt.schema
-
-    class Spy:
-        name = schema
-
-        def render(self, event: dict[str, Any], rec: logging.LogRecord) -> dict[str, Any]:
-            calls.append("render")
-            return own.render(event, rec)
-
-        def build(self, rec: logging.LogRecord, redact: Any) -> dict[str, Any] | None:
-            calls.append("build")
-            return own.build(rec, redact)  # type: ignore[attr-defined,no-any-return]
-
-    fmt.schema = Spy()
-    fmt.format(record)
-    assert calls == ["render"]
-    custom = JsonFormatter(schema=schema, processors=[*fmt.processors])
-    custom.schema = fmt.schema
-    custom.format(record)
-    assert calls == ["render", "render"]
-
-
-def test_a_schema_whose_render_changed_is_not_bypassed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A subclass changing ``render`` only, or a patched ``render``, still shapes the line."""
-
-    class Labelled(EcsSchema):
-        def render(self, event: dict[str, Any], record: logging.LogRecord) -> dict[str, Any]:
-            return {**super().render(event, record), "labels": {"team": "payments"}}
-
-    monkeypatch.setitem(SCHEMAS, "ecs", Labelled)
-    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
-    assert json.loads(JsonFormatter(schema="ecs").format(record))["labels"] == {"team": "payments"}
-    monkeypatch.setitem(SCHEMAS, "ecs", EcsSchema)
-    fmt = JsonFormatter(schema="ecs")
-    assert "labels" not in json.loads(fmt.format(record))
-    original = fmt.schema.render
-    monkeypatch.setattr(fmt.schema, "render", lambda e, r: {**original(e, r), "labels": {}})
-    assert json.loads(fmt.format(record))["labels"] == {}
-    monkeypatch.undo()
-    assert "labels" not in json.loads(fmt.format(record))
-    unpatched = EcsSchema.render
-
-    def on_the_class(self: EcsSchema, e: dict[str, Any], r: logging.LogRecord) -> dict[str, Any]:
-        return {**unpatched(self, e, r), "labels": {"on": "class"}}
-
-    monkeypatch.setattr(EcsSchema, "render", on_the_class)
-    assert json.loads(fmt.format(record))["labels"] == {"on": "class"}
-
-
-def test_the_formatter_builds_with_its_own_steps(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The shortcut is taken by default, with or without ``redact_keys``."""
-    built: list[str] = []
-    original = EcsSchema.build
-
-    def spy(self: EcsSchema, record: logging.LogRecord, redact: Any) -> Any:
-        built.append(record.getMessage())
-        return original(self, record, redact)
-
-    monkeypatch.setattr(EcsSchema, "build", spy)
-    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
-    JsonFormatter(schema="ecs").format(record)
-    JsonFormatter(schema="ecs", redact_keys=["amount"]).format(record)
-    assert built == ["m", "m"]
-
-
-@pytest.mark.parametrize("redact_keys", [None, ["amount"]])
-def test_replaced_default_steps_are_run(
-    monkeypatch: pytest.MonkeyPatch, redact_keys: list[str] | None
-) -> None:
-    """``DEFAULT_PROCESSORS`` or ``build_processors`` replaced: their steps run, not ``build``."""
-
-    def tag(record: logging.LogRecord, event: dict[str, Any]) -> dict[str, Any]:
-        return {**event, "tagged": True}
-
-    original = formatter_module.build_processors
-    monkeypatch.setattr(
-        formatter_module, "DEFAULT_PROCESSORS", (*formatter_module.DEFAULT_PROCESSORS, tag)
-    )
-    monkeypatch.setattr(formatter_module, "build_processors", lambda r=None: (*original(r), tag))
-    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
-    for schema in ("ecs", "datadog"):
-        line = JsonFormatter(schema=schema, redact_keys=redact_keys).format(record)
-        assert json.loads(line)["tagged"] is True
-
-
 def test_a_message_formatted_first_as_on_the_event_dict_path() -> None:
     """The message's own ``__str__`` runs before the caller's fields are read."""
 
@@ -503,3 +406,138 @@ def test_a_message_formatted_first_as_on_the_event_dict_path() -> None:
         return dict(json.loads(JsonFormatter(schema="ecs").format(record)))
 
     assert contextvars.copy_context().run(line)["seen"] is True
+
+
+def one_line(schema: str | Schema, *, cls: type | None = None, **attrs: Any) -> dict[str, Any]:
+    record = logging.LogRecord("proj.tasks", logging.INFO, __file__, 7, "m", (), None)
+    record.__dict__.update(attrs)
+    if cls is not None:
+        record.__class__ = cls
+    return dict(json.loads(JsonFormatter(schema=schema, service="billing").format(record)))
+
+
+def test_ecs_fields_the_caller_sets_are_placed_where_ecs_puts_them() -> None:
+    line = one_line(
+        "ecs",
+        **{"user.id": "42", "client.ip": "10.0.0.1", "http.request.method": "GET",
+           "url.path": "/pay", "network.protocol": "http", "event.action": "paid"},
+        labels={"tenant": "acme"}, tags=["vip"], user={"name": "ann"}, order_id=7,
+    )  # fmt: skip
+    assert line["user"] == {"id": "42", "name": "ann"}
+    assert line["client"] == {"ip": "10.0.0.1"}
+    assert line["http"] == {"request": {"method": "GET"}}
+    assert line["url"] == {"path": "/pay"}
+    assert line["network"] == {"protocol": "http"}
+    assert line["labels"] == {"tenant": "acme"}
+    assert line["tags"] == ["vip"]
+    assert line["event"] == {"dataset": "billing", "action": "paid"}
+    assert line["order_id"] == 7
+    assert "conflicts" not in line
+
+
+def test_an_ecs_field_whose_value_does_not_fit_its_type_is_a_conflict() -> None:
+    line = one_line(
+        "ecs", **{"client.ip": "not an ip", "http.response.status_code": "two hundred"},
+        user="bob", host={"hostname": "forged"},
+    )  # fmt: skip
+    assert line["conflicts"] == {
+        "client.ip": "not an ip",
+        "http.response.status_code": "two hundred",
+        "user": "bob",
+        "host.hostname": "forged",
+    }
+    assert "client" not in line
+    assert "user" not in line
+    assert line["host"]["hostname"] != "forged"
+
+
+def test_on_a_task_s_event_its_own_keys_are_the_line_s() -> None:
+    line = one_line("ecs", cls=EventRecord, event="task_failed", task_id="t1", duration_ms=2.0)
+    assert line["event"] == {
+        "dataset": "billing", "action": "task_failed", "outcome": "failure", "duration": 2_000_000
+    }  # fmt: skip
+
+
+def test_datadog_standard_attributes_the_caller_sets_are_placed() -> None:
+    line = one_line(
+        "datadog",
+        **{"usr.id": "42", "network.client.ip": "10.0.0.1", "http.status_code": 200,
+           "evt.name": "payment"},
+        http={"method": "POST", "url": "/pay"}, duration=1500, ddtags="team:payments",
+    )  # fmt: skip
+    assert line["usr"] == {"id": "42"}
+    assert line["network"] == {"client": {"ip": "10.0.0.1"}}
+    assert line["http"] == {"status_code": 200, "method": "POST", "url": "/pay"}
+    assert line["evt"] == {"name": "payment"}
+    assert line["duration"] == 1500
+    assert line["ddtags"] == "team:payments"
+    assert "conflicts" not in line
+
+
+@pytest.mark.parametrize(
+    ("schema", "path"),
+    [("default", ("stack_info",)), ("ecs", ("error", "stack_trace")),
+     ("datadog", ("error", "stack"))],
+)  # fmt: skip
+def test_stack_info_is_where_the_schema_reads_a_stack(schema: str, path: tuple[str, ...]) -> None:
+    logger = logging.getLogger(f"proj.stack.{schema}")
+    stream = StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter(schema=schema))
+    logger.addHandler(handler)
+    try:
+        logger.warning("where am I", stack_info=True)
+    finally:
+        logger.removeHandler(handler)
+    line = json.loads(stream.getvalue())
+    value: Any = line
+    for key in path:
+        value = value[key]
+    assert value.startswith("Stack (most recent call last)")
+    assert "stack_info" not in line or schema == "default"
+
+
+@pytest.mark.parametrize(
+    ("schema", "where"),
+    [
+        ("default", lambda line: line["origin"]),
+        ("ecs", lambda line: {"file": line["log"]["origin"]["file"]["name"],
+                              "line": line["log"]["origin"]["file"]["line"],
+                              "function": line["log"]["origin"]["function"]}),
+        ("datadog", lambda line: {"file": line["logger"]["file_name"],
+                                  "line": line["logger"]["line"],
+                                  "function": line["logger"]["method_name"]}),
+    ],
+)  # fmt: skip
+def test_log_origin_is_opt_in(schema: str, where: Any) -> None:
+    record = logging.LogRecord("proj", logging.INFO, "/app/proj/tasks.py", 12, "m", (), None)
+    record.funcName = "charge"
+    plain = json.loads(JsonFormatter(schema=schema).format(record))
+    assert "origin" not in json.dumps(plain)
+    assert "method_name" not in json.dumps(plain)
+    line = json.loads(JsonFormatter(schema=schema, log_origin=True).format(record))
+    assert where(line) == {"file": "tasks.py", "line": 12, "function": "charge"}
+
+
+def test_the_default_schema_names_the_service() -> None:
+    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
+    line = json.loads(JsonFormatter(service="billing", env="prod", version="1.2").format(record))
+    assert (line["service"], line["env"], line["version"]) == ("billing", "prod", "1.2")
+    assert list(line)[:4] == ["timestamp", "level", "logger", "message"]
+
+
+def test_a_schema_of_one_s_own_is_a_description() -> None:
+    mine = Schema(
+        name="mine",
+        head=(("timestamp", ("ts",)), ("level", ("severity",)), ("message", ("msg",)),
+              (Constant("v1"), ("schema_version",)), ("logger", ("source", "logger"))),
+        paths={"task_id": ("task", "id"), "task_name": ("task", "name")},
+        owned=frozenset({"task"}),
+    )  # fmt: skip
+    line = one_line(mine, cls=TaskRecord, task_id="t1", task_name="proj.charge", retries=1, k=2)
+    assert line == {
+        "ts": line["ts"], "severity": "info", "msg": "m", "schema_version": "v1",
+        "source": {"logger": "proj.tasks"}, "task": {"id": "t1", "name": "proj.charge"},
+        "k": 2,
+    }  # fmt: skip
+    assert SCHEMAS["default"] is DEFAULT

@@ -141,7 +141,7 @@ def test_json_formatter_as_the_processor_formatter_target() -> None:
     assert (charged["task_id"], charged["task_name"]) == ("t1", "proj.charge")
     assert (charged["order"], charged["name"], charged["amount"]) == (7, "bob", 9.5)
     assert charged["password"] == "[REDACTED]"
-    assert "extra" not in charged, "structlog's level, logger and timestamp are the line's"
+    assert "conflicts" not in charged, "structlog's level, logger and timestamp are the line's"
     assert not {"event", "_logger", "_name", "_record"} & charged.keys()
 
     assert failed["level"] == "error"

@@ -12,7 +12,6 @@ string there would clash with a numeric field's mapping in Elasticsearch.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import enum
 import functools
@@ -33,9 +32,7 @@ __all__ = [
     "FIELD_DEPTH",
     "MAX_DEPTH",
     "dumps_bytes",
-    "dumps_serialised",
     "fit_fields",
-    "serialised_once",
     "to_jsonable",
 ]
 
@@ -246,40 +243,3 @@ else:  # pragma: no cover
     def dumps_bytes(event: Mapping[str, Any]) -> bytes:
         """Return *event* as compact UTF-8 JSON: one line, always valid."""
         return _rebuilt(event)
-
-
-def serialised_once(line: Mapping[str, Any]) -> dict[str, Any]:
-    """Return *line* with its nested objects as JSON already written (orjson fragments).
-
-    For the parts of a line that repeat on every line: orjson copies their bytes instead
-    of walking them again.  Only :func:`dumps_serialised` writes such a line.
-    """
-    out = dict(line)
-    if _orjson is None:  # pragma: no cover
-        return out
-    for key, value in line.items():
-        if isinstance(value, dict):
-            with contextlib.suppress(TypeError):  # orjson refuses it: left to the general path
-                out[key] = _orjson.Fragment(_orjson_dumps(value))
-    return out
-
-
-if _orjson is not None:
-
-    def dumps_serialised(line: Mapping[str, Any]) -> bytes | None:
-        """Return a line holding :func:`serialised_once`'s parts as UTF-8 JSON.
-
-        ``None`` when orjson refuses one of its values: :func:`to_jsonable` cannot read
-        a fragment, so the caller builds the line without any.
-        """
-        try:
-            data: bytes = _orjson_dumps(line)
-        except TypeError:
-            return None
-        return data
-
-else:  # pragma: no cover
-
-    def dumps_serialised(line: Mapping[str, Any]) -> bytes | None:
-        """Return *line* as UTF-8 JSON (without orjson there are no fragments)."""
-        return dumps_bytes(line)

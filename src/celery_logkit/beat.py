@@ -19,6 +19,7 @@ from typing import Any
 from celery import Celery
 
 from ._cli import option_params
+from .lifecycle import log_event
 from .worker import WorkerIntegration, _celery_version
 
 __all__ = ["BeatIntegration"]
@@ -75,7 +76,7 @@ class BeatIntegration:
             fields = _startup_fields(sender)
         except Exception as exc:  # noqa: BLE001 - never stop beat from starting
             fields = {"startup_info_error": repr(exc)}
-        _beat_logger.info("Beat starting", extra=fields)
+        log_event(_beat_logger, logging.INFO, "beat_started", "Beat starting", (), {}, fields)
 
 
 def _startup_fields(service: Any) -> dict[str, Any]:

@@ -30,6 +30,9 @@ __all__ = [
     "FORMATS",
     "SETTING_PREFIX",
     "Options",
+    "app_name",
+    "configured",
+    "set_configured",
     "unknown_variables",
     "unknown_variables_message",
 ]
@@ -39,7 +42,6 @@ SETTING_PREFIX = "logkit_"
 ENVIRONMENT_PREFIX = "LOGKIT_"
 COMMAND_LINE: Mapping[str, str] = {"schema": "--logkit-schema", "format": "--logkit-format"}
 """The options a worker also takes on its command line, and their flags."""
-MIN_LINE_BYTES = _parse.MIN_LINE_BYTES
 
 DEFAULT_EVENT_LEVELS: Mapping[str, int] = {
     "task_enqueued": logging.INFO,
@@ -71,6 +73,7 @@ _OPTIONS: Mapping[str, tuple[_parse.Check, _parse.Parse]] = {
     "max_line_bytes": (_parse.check_bytes, _parse.parse_bytes),
     "log_args": (_parse.check_bool, _parse.parse_bool),
     "log_result": (_parse.check_bool, _parse.parse_bool),
+    "log_origin": (_parse.check_bool, _parse.parse_bool),
 }
 """Each option's check of a value, and its parser of text (a variable, a string setting)."""
 
@@ -92,6 +95,7 @@ class Options:
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     log_args: bool = False
     log_result: bool = False
+    log_origin: bool = False
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -284,3 +288,49 @@ def _suggesting(unknown: Iterable[str], spell: Callable[[str], str | None] = str
         suggestion = spell(close[0]) if close else None
         parts.append(f"{name!r} (did you mean {suggestion!r}?)" if suggestion else repr(name))
     return ", ".join(parts)
+
+
+_current: Options | None = None
+"""The options in force: what ``install()`` resolved, else the environment's alone."""
+_source: Callable[[], Options] | None = None
+_app_name: str | None = None
+
+
+def configured() -> Options:
+    """Return the options in force, resolving them on first use.
+
+    The installed app's (``install()``'s options, its settings, the environment, a
+    worker's command line) once ``install()`` ran, else the ``LOGKIT_*`` environment
+    variables alone (the defaults if they cannot be read).  A formatter created without
+    a schema follows them, even one that ``LOGGING`` created before they were read.
+    """
+    current = _current
+    if current is not None:
+        return current
+    if _source is not None:
+        return _source()
+    try:
+        current = Options.resolve({}, {})
+    except (TypeError, ValueError):
+        current = Options()
+    return set_configured(current)
+
+
+def set_configured(options: Options | None, source: Callable[[], Options] | None = None) -> Options:
+    """Record *options* as the ones in force (``None``: to be resolved by *source*)."""
+    global _current, _source  # noqa: PLW0603 - one configuration per process
+    _current = options
+    if source is not None:
+        _source = source
+    return options  # type: ignore[return-value]
+
+
+def app_name() -> str | None:
+    """Return the main name of the app given to ``install()`` (the service's fallback)."""
+    return _app_name
+
+
+def set_app_name(name: str | None) -> None:
+    """Record the installed app's main name (called by ``install()``)."""
+    global _app_name  # noqa: PLW0603 - one installed app per process
+    _app_name = name

@@ -22,8 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from ._json import _text, to_jsonable
-from .formatter import PipelineFormatter
-from .processors import EventDict, Processor
+from .formatter import LineFormatter, Processor
+from .schemas.default import DEFAULT
 
 __all__ = ["ConsoleFormatter", "neutralise"]
 
@@ -107,8 +107,10 @@ def _value(value: object) -> str:
     return _token(_shown(value)) if isinstance(value, str) else _shown(value)
 
 
-class ConsoleFormatter(PipelineFormatter):
+class ConsoleFormatter(LineFormatter):
     """Format records for a terminal: one readable line, colours when ``colors``."""
+
+    fixed_schema = DEFAULT
 
     def __init__(
         self,
@@ -128,7 +130,7 @@ class ConsoleFormatter(PipelineFormatter):
         )  # fmt: skip
         self.colors = colors
 
-    def render(self, event: EventDict, record: logging.LogRecord) -> str:
+    def render(self, event: dict[str, Any], record: logging.LogRecord) -> str:
         """Return *event* as ``time level message [logger] key=value ...``."""
         level = _shown(event["level"])
         shown_level = f"{level:<8}"

@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from . import _process
 from ._errors import report_internal_error
-from .formatter import PipelineFormatter
+from .formatter import LineFormatter
 
 __all__ = ["LineHandler", "SharedLineLock"]
 
@@ -222,6 +222,20 @@ def lock_for(fd: int) -> SharedLineLock:
     return lock
 
 
+def _writes_bytes(formatter: logging.Formatter | None) -> bool:
+    """Whether *formatter*'s ``format_bytes`` writes its lines.
+
+    True for a logkit formatter whose class changes ``format`` no later than
+    ``format_bytes``: a subclass that changes only ``format`` is used through it, as written.
+    """
+    if not isinstance(formatter, LineFormatter):
+        return False
+    mro = type(formatter).__mro__
+    own_format = next(cls for cls in mro if "format" in vars(cls))
+    own_bytes = next(cls for cls in mro if "format_bytes" in vars(cls))
+    return issubclass(own_bytes, own_format)
+
+
 class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """A :class:`logging.StreamHandler` whose lines never interleave across processes."""
 
@@ -229,6 +243,8 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__(stream)
         self._fd = self.stream.fileno()
         self._shared = lock_for(self._fd)
+        self._seen: tuple[logging.Formatter | None, bool] = (None, False)
+        """The formatter last used, and whether its ``format_bytes`` is what it writes."""
 
     def handle(self, record: logging.LogRecord) -> bool:
         """Filter and emit *record*; the shared lock, not the handler's, orders the writes."""
@@ -245,9 +261,11 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         """Write *record*'s line in one piece."""
         try:
             formatter = self.formatter
-            if isinstance(formatter, PipelineFormatter):
+            if formatter is not self._seen[0]:
+                self._seen = (formatter, _writes_bytes(formatter))
+            if self._seen[1]:
                 end = self.terminator
-                data = formatter.format_bytes(record) + (
+                data = formatter.format_bytes(record) + (  # type: ignore[union-attr]
                     b"\n" if end == "\n" else end.encode("utf-8", "backslashreplace")
                 )
             else:

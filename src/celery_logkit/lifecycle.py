@@ -32,21 +32,15 @@ from celery.utils.saferepr import saferepr
 from celery.worker.request import Request
 
 from . import context, propagation
+from ._collect import exception_text, set_reserved_fields
+from ._vocabulary import EVENT, LOGRECORD_ATTRS, TASK_FIELDS, EventRecord, TaskRecord
 from .config import Options
 from .logger import get_logger
-from .processors import (
-    ERROR_ATTR,
-    EVENT_ATTR,
-    STRUCTURED_FIELDS_ATTR,
-    TASK_ATTR,
-    exception_fields,
-    exception_text,
-)
 from .redaction import MAX_REPR_CHARS
 from .redaction import redactor_for as _redactor
 from .tracing import traceparent_ids
 
-__all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle", "follow_requests"]
+__all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle", "follow_requests", "log_event"]
 
 LOGGER_NAME = "celery_logkit.lifecycle"
 logger = get_logger(LOGGER_NAME)
@@ -130,14 +124,19 @@ def _lost_reason(exc: object) -> str:
     return f"worker lost: {found['how'] if found else text}"
 
 
-def _error(exception: BaseException, einfo: Any, *, stack: bool) -> dict[str, str]:
-    """``error`` for a failure: celery's own formatted traceback when it has one."""
-    if not stack:
-        return exception_fields(exception, stack=False)
-    text = getattr(einfo, "traceback", None)
-    if isinstance(text, str) and text.strip():
-        return {**exception_fields(exception, stack=False), "stack_trace": text.rstrip("\n")}
-    return exception_fields(exception)
+_Error = tuple[tuple[type[BaseException], BaseException, Any], str | None]
+"""A failure as a record carries it: ``exc_info``, and the stack's text if celery made one."""
+
+
+def _error(exception: BaseException, einfo: Any, *, stack: bool) -> _Error:
+    """Return a failure's ``exc_info`` and ``exc_text``: celery's formatted traceback if any.
+
+    Any formatter then reads it the standard way; without *stack* (an exception the
+    task declares in ``throws``) the record has the exception without its traceback.
+    """
+    exc_info = (type(exception), exception, exception.__traceback__ if stack else None)
+    text = getattr(einfo, "traceback", None) if stack else None
+    return exc_info, (text.rstrip("\n") if isinstance(text, str) and text.strip() else None)
 
 
 def _signame(signum: object) -> tuple[int | None, str | None]:
@@ -176,6 +175,43 @@ _failing: contextvars.ContextVar[_Failing | None] = contextvars.ContextVar(
 )
 
 
+def log_event(
+    target: logging.Logger,
+    level: int,
+    event: str,
+    msg: str,
+    args: tuple[Any, ...],
+    task: Mapping[str, Any],
+    fields: Mapping[str, Any] | None = None,
+    exc_info: Any = None,
+    exc_text: str | None = None,
+    *,
+    stacklevel: int = 2,
+) -> None:
+    """Log *event* on *target* as an :class:`EventRecord` (the caller checks the level).
+
+    The record's attributes are the event's name, its *task* (which replaces the
+    running task's) and its *fields* (``None`` values left out), so that any formatter
+    reads them; a field named like a ``LogRecord`` attribute is kept aside for logkit's.
+    """
+    fn, lno, func, _ = target.findCaller(False, stacklevel)
+    record = target.makeRecord(target.name, level, fn, lno, msg, args, exc_info, func)
+    record.__class__ = EventRecord
+    values = record.__dict__
+    for key in TASK_FIELDS:
+        values.pop(key, None)
+    values[EVENT] = event
+    values.update(task)
+    if fields:
+        kept = {k: v for k, v in fields.items() if v is not None}
+        reserved = {k: kept.pop(k) for k in LOGRECORD_ATTRS.intersection(kept)}
+        values.update(kept)
+        if reserved:
+            set_reserved_fields(record, reserved)
+    record.exc_text = exc_text
+    target.handle(record)
+
+
 class TaskLifecycle:
     """The receivers of celery's task signals that log the lifecycle events."""
 
@@ -196,7 +232,7 @@ class TaskLifecycle:
         fields: Mapping[str, Any] | None = None,
         *,
         level_of: str | None = None,
-        error: Mapping[str, str] | None = None,
+        error: _Error | None = None,
     ) -> None:
         failing = _failing.get()
         if failing is not None and task.get("task_id") == getattr(failing.request, "id", None):
@@ -204,12 +240,8 @@ class TaskLifecycle:
         level = self.options().level(level_of or event)
         if level is None or not logger.isEnabledFor(level):
             return
-        extra: dict[str, Any] = {EVENT_ATTR: event, TASK_ATTR: task}
-        if fields:
-            extra[STRUCTURED_FIELDS_ATTR] = {k: v for k, v in fields.items() if v is not None}
-        if error is not None:
-            extra[ERROR_ATTR] = error
-        logger._log(level, msg, args, extra=extra)  # what log() runs, once enabled
+        exc_info, exc_text = (None, None) if error is None else error
+        log_event(logger, level, event, msg, args, task, fields, exc_info, exc_text, stacklevel=3)
 
     def _task(self, task_id: str | None, task: Any, request: Any = None) -> dict[str, Any]:
         """Return *task_id*'s context: the running task's, else what the worker saw."""
@@ -652,7 +684,9 @@ class ReplacedCeleryLines(logging.Filter):
         if isinstance(record.args, tuple) and not context._task_context.get():
             task = self.lifecycle.task_of_line(record.args)
             if task is not None:
-                record.__dict__.setdefault(TASK_ATTR, task)
+                record.__dict__.update(task)
+                if record.__class__ is logging.LogRecord:
+                    record.__class__ = TaskRecord
         return True
 
     def _replaced(self, msg: str, args: Any) -> bool:

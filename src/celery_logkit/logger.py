@@ -19,7 +19,8 @@ from typing import Any
 from celery.utils.log import get_task_logger as _celery_get_task_logger
 
 from . import _record
-from .processors import STRUCTURED_FIELDS_ATTR
+from ._collect import set_reserved_fields
+from ._vocabulary import LOGRECORD_ATTRS
 
 __all__ = ["BoundLogger", "StructuredLogger", "get_logger", "get_task_logger"]
 
@@ -33,6 +34,20 @@ def _is_internal(filename: str) -> bool:
     """Whether frames of *filename* are :mod:`logging`'s or the import system's."""
     normal = os.path.normcase(filename)
     return normal == logging._srcfile or ("importlib" in normal and "_bootstrap" in normal)
+
+
+def _set_fields(record: logging.LogRecord, fields: dict[str, Any]) -> None:
+    """Set keyword *fields* on *record* as ``extra=`` would.
+
+    Those named like its own attributes (``name=``, ``args=``) are kept aside for
+    logkit's formatters.
+    """
+    if LOGRECORD_ATTRS.isdisjoint(fields):
+        record.__dict__.update(fields)
+        return
+    reserved = {k: fields.pop(k) for k in LOGRECORD_ATTRS.intersection(fields)}
+    record.__dict__.update(fields)
+    set_reserved_fields(record, reserved)
 
 
 class StructuredLogger(logging.Logger):
@@ -73,7 +88,7 @@ class StructuredLogger(logging.Logger):
                 exc_info = sys.exc_info()
         record = self.makeRecord(self.name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
         if fields:
-            record.__dict__[STRUCTURED_FIELDS_ATTR] = fields
+            _set_fields(record, fields)
         self.handle(record)
 
     def makeRecord(
@@ -260,7 +275,7 @@ class _DelegatingStructuredLogger(StructuredLogger):
         **fields: Any,
     ) -> None:
         if fields:
-            extra = {**(extra or {}), STRUCTURED_FIELDS_ATTR: fields}
+            extra = {**(extra or {}), **fields}
         # +1: this frame sits between the caller and the class's own _log.
         super(StructuredLogger, self)._log(
             level, msg, args, exc_info, extra, stack_info, stacklevel + 1

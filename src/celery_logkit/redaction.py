@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -28,7 +27,6 @@ from typing import Any
 from celery.utils.saferepr import saferepr
 
 from ._parse import check_names, not_set
-from .processors import CONFLICTS_KEY, OWNED_KEYS, EventDict
 
 __all__ = ["DEFAULT_REDACT_KEYS", "MAX_REPR_CHARS", "REDACTED", "Redactor", "redactor_for"]
 
@@ -70,13 +68,12 @@ _CLOSING = frozenset(_OPENING.values())
 MAX_REPR_CHARS = 1024
 """How much of a task's args, kwargs or result repr a line keeps."""
 _LITERAL_LIMIT = 16_384
-_LINES_OWN = OWNED_KEYS - {CONFLICTS_KEY}
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _CACHE_SIZE = 4096
 
 
 class Redactor:
-    """A processor that replaces the values of secret-looking keys."""
+    """Replaces the values of secret-looking keys, in fields and in reprs."""
 
     def __init__(self, patterns: Iterable[str] | None = DEFAULT_REDACT_KEYS) -> None:
         """Match keys against *patterns*: key names, or one comma-separated string.
@@ -224,18 +221,6 @@ class Redactor:
             elif value.__class__ not in _SCALARS and isinstance(value, Mapping | list | tuple):
                 fields[key] = self.redact(value)
         return fields
-
-    def __call__(self, record: logging.LogRecord, event: EventDict) -> EventDict:
-        """Redact the caller's fields of *event* (the line's own fields are not theirs)."""
-        if not self.patterns:
-            return event
-        for key in event.keys() - _LINES_OWN:
-            value = event[key]
-            if self.is_secret(key):
-                event[key] = REDACTED
-            elif isinstance(value, Mapping | list | tuple):
-                event[key] = self.redact(value)
-        return event
 
 
 @functools.lru_cache(maxsize=8)

@@ -23,8 +23,6 @@ from typing import Any
 
 from celery import signals
 
-from . import _install
-from .config import Options
 from .formatter import JsonFormatter
 from .schemas import get_schema
 
@@ -94,12 +92,6 @@ def _as_level(level: int | str) -> int:
     )
 
 
-def _installed_options() -> Options:
-    """Return the options ``install()`` resolved, or the defaults without it."""
-    installation = _install._installation
-    return Options() if installation is None else installation.options()
-
-
 class _CaptureHandler(logging.Handler):
     """Render each record as the JSON line a worker writes, and keep it as a dict."""
 
@@ -107,19 +99,12 @@ class _CaptureHandler(logging.Handler):
         super().__init__(level)
         self.logs = logs
         self.schema = schema
-        self._options: Options | None = None
         self._seen: weakref.WeakSet[logging.LogRecord] = weakref.WeakSet()
 
     def _formatter(self) -> logging.Formatter:
-        # Follow install() called (again) while capturing, as a worker would.
-        options = _installed_options()
-        if self.formatter is None or options is not self._options:
-            self._options = options
-            self.formatter = JsonFormatter(
-                schema=self.schema, service=options.service, env=options.env,
-                version=options.version, redact_keys=options.redact_keys,
-                max_line_bytes=options.max_line_bytes,
-            )  # fmt: skip
+        # The schema asked for; the rest follows install()'s options, as in a worker.
+        if self.formatter is None:
+            self.formatter = JsonFormatter(schema=self.schema)
         return self.formatter
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -22,13 +22,12 @@ from opentelemetry import context as _otel_context
 from opentelemetry import trace as _otel
 
 from .context import _frame, current_task_trace
-from .processors import EventDict
 
 __all__ = [
-    "add_trace_ids",
     "current_trace_ids",
     "ddtrace_ids",
     "parse_traceparent",
+    "trace_ids",
     "traceparent_ids",
 ]
 
@@ -104,8 +103,8 @@ def _hex_ids(trace_id: str, span_id: str) -> tuple[str, str] | None:
     return f"{trace:032x}", f"{span:016x}"
 
 
-def add_trace_ids(record: logging.LogRecord, event: EventDict) -> EventDict:
-    """Add ``trace_id`` (32 hex) and ``span_id`` (16 hex) while a span is active.
+def trace_ids(record: logging.LogRecord) -> tuple[str, str] | None:
+    """Return the line's ``(trace_id, span_id)`` as W3C hex (32 and 16 digits), if any.
 
     An OpenTelemetry span (or the task's ``traceparent``) first, else ddtrace's ids.
     """
@@ -118,6 +117,4 @@ def add_trace_ids(record: logging.LogRecord, event: EventDict) -> EventDict:
         injected = ddtrace_ids(record)
         if injected is not None:
             ids = _hex_ids(*injected)
-    if ids is not None:
-        event["trace_id"], event["span_id"] = ids
-    return event
+    return ids

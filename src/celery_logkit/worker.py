@@ -28,6 +28,7 @@ from .config import Options, unknown_variables, unknown_variables_message
 from .console import ConsoleFormatter
 from .formatter import JsonFormatter
 from .handlers import LineHandler, lock_for
+from .lifecycle import log_event
 
 __all__ = ["WorkerIntegration"]
 
@@ -71,12 +72,8 @@ class WorkerIntegration:
         options = self.options()
         console = options.format == "console" or (options.format == "auto" and _isatty(stream))
         if console:
-            return ConsoleFormatter(colors=_isatty(stream), redact_keys=options.redact_keys)
-        return JsonFormatter(
-            schema=options.schema, service=options.service, env=options.env,
-            version=options.version, redact_keys=options.redact_keys,
-            max_line_bytes=options.max_line_bytes,
-        )  # fmt: skip
+            return ConsoleFormatter(colors=_isatty(stream))
+        return JsonFormatter()  # follows the options in force
 
     # -- logging set-up -------------------------------------------------------------
 
@@ -180,7 +177,10 @@ class WorkerIntegration:
             fields = _startup_fields(instance)
         except Exception as exc:  # noqa: BLE001 - never stop a worker from starting
             fields = {"startup_info_error": repr(exc)}
-        _worker_logger.info("Worker %s starting", sender, extra=fields)
+        log_event(
+            _worker_logger, logging.INFO, "worker_started", "Worker %s starting", (sender,),
+            {"worker": sender}, fields,
+        )  # fmt: skip
 
 
 _ORIGINAL_SHOWWARNING = warnings.showwarning

@@ -291,7 +291,7 @@ def test_json_formatter_renders_structlog_events(fs_broker: Broker, tmp_path: Pa
     assert charging["level"] == "info"
     assert (charging["task_id"], charging["task_name"]) == (task_id, "coexist_app.charge")
     assert charging["order_id"] == 7
-    assert "extra" not in charging
+    assert "conflicts" not in charging
     assert "event" not in charging
 
 

@@ -1,58 +1,88 @@
-"""Output schemas: how the event dict's fields are named and ordered on the line.
+"""Output schemas: where each part of a line goes, in a log backend's own names.
 
-One core (the event dict the processors build, in the default schema's names) and a
-thin module per schema that maps it, like python-json-logger's backends:
-:mod:`.default`, :mod:`.ecs` (Elastic Common Schema, for ELK) and :mod:`.datadog`.
+A schema is a description, applied by the one path from a record to a line
+(:mod:`celery_logkit._line`), as python-json-logger's backends are thin modules over one
+core: :mod:`.default` (celery-logkit's flat names), :mod:`.ecs` (Elastic Common Schema,
+for ELK) and :mod:`.datadog`.  A schema of one's own is a :class:`Schema` too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from celery_logkit.identity import ServiceIdentity
-from celery_logkit.processors import EventDict
+from celery_logkit import tracing
 
-from .datadog import DatadogSchema
-from .default import DefaultSchema
-from .ecs import EcsSchema
+__all__ = ["SCHEMAS", "Constant", "Path", "Schema", "get_schema"]
 
-__all__ = ["SCHEMAS", "DatadogSchema", "DefaultSchema", "EcsSchema", "Schema", "get_schema"]
+Path = tuple[str, ...]
+"""Where a value goes: ``("log", "logger")`` is ``{"log": {"logger": ...}}``, while
+``("log.level",)`` is a top-level key with a dot in its name."""
 
 
-class Schema(Protocol):
-    """Maps the event dict to the keys a log backend expects.
+@dataclasses.dataclass(frozen=True)
+class Constant:
+    """A value a schema writes on every line as it is (``ecs.version``)."""
 
-    A schema may also have ``build(record, redact)``: the object :meth:`render` would
-    make of the default processors' event dict, built straight from the record, or
-    ``None`` for a record it leaves to them; its class then names that ``render`` as
-    ``build_render``.  :class:`~celery_logkit.JsonFormatter` calls ``build`` while it
-    runs its own processors and the schema's ``render`` is still ``build_render``.  Only
-    the formatter writes that object: parts of it may be JSON already (orjson
-    fragments, for what repeats on every line).
+    value: Any
+
+
+TraceIds = Callable[[logging.LogRecord], "tuple[str, str] | None"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Schema:
+    """Where a schema puts each part of a line, named by its role.
+
+    *head* lists what every line starts with, in order: the roles ``timestamp``,
+    ``level`` and ``message`` (top-level keys, filled per line), those that only change
+    with the logger, process or thread (``logger``, ``process_id``, ``process_name``,
+    ``thread_id``, ``thread_name``), those of the service (``service``, ``env``,
+    ``version``, ``dataset``, ``host``), and :class:`Constant` values.
+
+    *paths* places the rest: ``event``, ``outcome``, ``duration`` (an event's, in
+    milliseconds times *duration_scale*), the task context's keys, ``trace_id`` and
+    ``span_id``, ``error.type``/``error.message``/``error.stack_trace``, ``stack_info``,
+    ``origin.file``/``origin.line``/``origin.function`` (when ``log_origin`` is on) and
+    ``conflicts``.  A role without a path is not written.  An event's own fields go under
+    *namespace* (top level when empty).
+
+    A caller's field whose dotted name is in *standard* (name to type) is placed at that
+    name's nesting when its value fits the type; one whose name starts with a name in
+    *owned*, or whose value does not fit, goes to ``conflicts``; any other is written
+    as it was given.  *trace_ids* reads a record's trace as the schema writes it.
     """
 
     name: str
-
-    def render(self, event: EventDict, record: logging.LogRecord) -> EventDict:
-        """Return the object to serialise for *event* (which it may reuse).
-
-        Nested objects that only change with the process, thread, logger or task may be
-        shared between lines: copy before changing the result.
-        """
-        ...
-
-
-SCHEMAS: dict[str, type[DefaultSchema | EcsSchema | DatadogSchema]] = {
-    cls.name: cls for cls in (DefaultSchema, EcsSchema, DatadogSchema)
-}
+    head: tuple[tuple[str | Constant, Path], ...]
+    paths: Mapping[str, Path]
+    namespace: Path = ()
+    duration_scale: float = 1.0
+    standard: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    owned: frozenset[str] = frozenset()
+    trace_ids: TraceIds = tracing.trace_ids
 
 
-def get_schema(name: str, identity: ServiceIdentity | None = None) -> Schema:
-    """Return the schema called *name*; a ``ValueError`` names the accepted ones."""
+def _schemas() -> dict[str, Schema]:
+    from .datadog import DATADOG  # noqa: PLC0415 - the descriptions import this module
+    from .default import DEFAULT  # noqa: PLC0415
+    from .ecs import ECS  # noqa: PLC0415
+
+    return {schema.name: schema for schema in (DEFAULT, ECS, DATADOG)}
+
+
+SCHEMAS: Mapping[str, Schema] = _schemas()
+"""The schemas by name."""
+
+
+def get_schema(name: str | Schema) -> Schema:
+    """Return the schema called *name* (or *name*); a ``ValueError`` names the accepted ones."""
+    if isinstance(name, Schema):
+        return name
     try:
-        cls = SCHEMAS[name]
-    except KeyError:
+        return SCHEMAS[name]
+    except (KeyError, TypeError):
         accepted = ", ".join(repr(n) for n in sorted(SCHEMAS))
         raise ValueError(f"unknown schema {name!r}: accepted values are {accepted}") from None
-    return cls(identity or ServiceIdentity())
