@@ -12,7 +12,7 @@ from celery_logkit.config import Options
 from celery_logkit.lifecycle import ReplacedCeleryLines, TaskLifecycle, _signame
 from celery_logkit.processors import TASK_ATTR
 
-from .conftest import Captured
+from .helpers import Captured
 
 
 def record(name: str, msg: str, *args: object) -> logging.LogRecord:

@@ -12,7 +12,7 @@ import celery_logkit
 from celery_logkit import BoundLogger, StructuredLogger, get_logger, get_task_logger
 from celery_logkit.processors import STRUCTURED_FIELDS_ATTR
 
-from .conftest import Captured
+from .helpers import Captured
 
 
 def test_same_logger_as_celery_and_stdlib() -> None:
