@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import io
-import json
 import logging
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from celery_logkit import JsonFormatter, clear_contextvars
 
-
-class Captured:
-    """The JSON lines written through a handler on the root logger."""
-
-    def __init__(self, stream: io.StringIO) -> None:
-        self.stream = stream
-
-    @property
-    def lines(self) -> list[str]:
-        return self.stream.getvalue().splitlines()
-
-    @property
-    def records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.lines]
-
-    def one(self, message: str) -> dict[str, Any]:
-        found = [r for r in self.records if r["message"] == message]
-        assert len(found) == 1, (message, self.records)
-        return found[0]
+from .helpers import Captured
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import celery_logkit
 from celery_logkit import _install
 from celery_logkit.beat import BeatIntegration
 
-from .conftest import Captured
+from .helpers import Captured
 
 
 def test_install_gives_the_app_a_beat_class_once() -> None:

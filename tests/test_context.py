@@ -25,7 +25,7 @@ from celery_logkit.context import (
     task_started,
 )
 
-from .conftest import Captured
+from .helpers import Captured
 
 
 def request(**overrides: Any) -> SimpleNamespace:

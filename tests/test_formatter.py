@@ -16,7 +16,7 @@ from celery_logkit import JsonFormatter, _errors, bind_contextvars, bound_contex
 from celery_logkit import _collect as p
 from celery_logkit.context import _task_context, task_ended, task_started
 
-from .conftest import Captured
+from .helpers import Captured
 
 
 def format_record(record: logging.LogRecord, **kwargs: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from celery_logkit._vocabulary import TaskRecord
 from celery_logkit.config import Options
 from celery_logkit.lifecycle import ReplacedCeleryLines, TaskLifecycle, _signame
 
-from .conftest import Captured
+from .helpers import Captured
 
 
 def record(name: str, msg: str, *args: object) -> logging.LogRecord:
@@ -57,9 +57,11 @@ def test_failure_logged_once_per_task(captured: Captured) -> None:
 
 
 def test_turned_off_event_writes_nothing(captured: Captured) -> None:
-    lifecycle = TaskLifecycle(lambda: Options(event_levels={"task_not_found": None}))
-    lifecycle.on_task_unknown(name="nope", id="1")
-    assert captured.records == []
+    turned_off = TaskLifecycle(lambda: Options(event_levels={"task_not_found": None}))
+    turned_off.on_task_unknown(name="nope", id="off")
+    TaskLifecycle(Options).on_task_unknown(name="nope", id="on")
+    lines = [(r.get("event"), r.get("task_id")) for r in captured.records]
+    assert lines == [("task_not_found", "on")], "only the lifecycle that keeps the event writes it"
 
 
 def test_signal_names() -> None:

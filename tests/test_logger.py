@@ -11,7 +11,7 @@ from celery.utils.log import get_task_logger as celery_get_task_logger
 import celery_logkit
 from celery_logkit import BoundLogger, StructuredLogger, get_logger, get_task_logger
 
-from .conftest import Captured
+from .helpers import Captured
 
 
 def test_same_logger_as_celery_and_stdlib() -> None:

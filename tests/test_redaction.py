@@ -14,7 +14,7 @@ from celery_logkit import JsonFormatter, bound_contextvars
 from celery_logkit.propagation import HEADER, inject
 from celery_logkit.redaction import DEFAULT_REDACT_KEYS, REDACTED, Redactor
 
-from .conftest import Captured
+from .helpers import Captured
 
 
 @pytest.mark.parametrize(

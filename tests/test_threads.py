@@ -13,7 +13,7 @@ from celery import Celery
 
 import celery_logkit
 
-from .conftest import Captured
+from .helpers import Captured
 
 log = logging.getLogger("threads_app.work")
 

@@ -5,6 +5,8 @@ Import it freely: nothing is configured until :func:`install` is called.
 
 from __future__ import annotations
 
+import importlib.metadata
+
 from ._install import install
 from .console import ConsoleFormatter
 from .context import (
@@ -39,4 +41,7 @@ __all__ = [
     "unbind_contextvars",
 ]
 
-__version__ = "0.1.0.dev0"
+try:
+    __version__ = importlib.metadata.version("celery-logkit")
+except importlib.metadata.PackageNotFoundError:  # a source tree on sys.path, not installed
+    __version__ = "0+unknown"

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import make_broker
 from .harness import HERE, Worker, event_name
+from .helpers import make_broker
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "django_project"
 TASK = "shop.tasks.charge"

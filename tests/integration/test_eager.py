@@ -11,7 +11,7 @@ from celery.exceptions import Retry
 import celery_logkit
 from celery_logkit.context import TASK_FIELDS
 
-from ..conftest import Captured
+from ..helpers import Captured
 
 log = celery_logkit.get_task_logger("eager_app.tasks")
 plain = logging.getLogger("eager_app.plain")

@@ -13,6 +13,7 @@ from celery import chain, chord, group
 import celery_logkit
 
 from .harness import Broker, Record, Worker
+from .helpers import make_broker
 
 pytestmark = pytest.mark.worker
 
@@ -199,8 +200,6 @@ def test_every_state_is_logged_once(any_broker: Broker, tmp_path: Path) -> None:
 @pytest.mark.parametrize("broker_name", ["redis", "amqp"])
 def test_revoke_with_terminate(broker_name: str, tmp_path: Path) -> None:
     """Control commands need a broadcast exchange, which the filesystem transport lacks."""
-    from .conftest import make_broker
-
     worker = Worker(make_broker(broker_name, tmp_path), tmp_path, pool="prefork", concurrency=1)
     with worker:
         target = worker.send("wait_to_be_revoked")

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from ..markdown import README, blocks, write_project
-from .conftest import filesystem_broker
 from .harness import Worker
+from .helpers import filesystem_broker
 
 TASK = "proj.tasks.charge"
 INSTALL_LINE = "celery_logkit.install(app)"

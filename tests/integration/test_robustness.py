@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import make_broker
 from .harness import Broker, Worker, event_name
+from .helpers import make_broker
 
 pytestmark = pytest.mark.worker
 

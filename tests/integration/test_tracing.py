@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import make_broker
 from .harness import HERE, Record, Worker, event_name
+from .helpers import make_broker
 
 pytestmark = pytest.mark.worker
 
