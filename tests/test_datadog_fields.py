@@ -26,4 +26,5 @@ def test_preprocessing_reads_ddtrace_flat_ids_first():
     assert PREPROCESSING["trace_id"][0] == "dd.trace_id"
     assert PREPROCESSING["span_id"][0] == "dd.span_id"
     assert "dd.service" in PREPROCESSING["service"]
+    assert PREPROCESSING["source"] == ("ddsource",)
     assert set(PREPROCESSING) - {"date", "span_id"} <= set(RESERVED)

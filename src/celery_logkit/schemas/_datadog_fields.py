@@ -119,6 +119,7 @@ STANDARD: Final[dict[str, str]] = {
 # Preprocessing of JSON logs, per reserved attribute:
 # https://docs.datadoghq.com/logs/log_configuration/pipelines/#preprocessing
 PREPROCESSING: Final[dict[str, tuple[str, ...]]] = {
+    "source": ("ddsource",),
     "date": (
         "@timestamp",
         "timestamp",
