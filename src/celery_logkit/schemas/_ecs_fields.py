@@ -1,7 +1,27 @@
-"""The ECS field list: each field's dotted name and type (generated, do not edit)."""
+"""The Elastic Common Schema's fields and the type ECS gives each.
 
-FIELDS: dict[str, str] = {
+Written by ``scripts/gen_ecs_fields.py`` from ECS's ``fields.csv`` (a copy is kept at
+``tests/specs/ecs-fields.csv``); run that script instead of editing this file.
+``FIELDS`` maps each dotted field name to its Elasticsearch type.  ECS lists no entry
+for a field set itself (``user``, ``http.request``): a name is one when some field
+starts with it and a dot.  The ``.text`` multi-fields are left out, since
+Elasticsearch fills them from their parent and a document never holds them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["ECS_VERSION", "FIELDS"]
+
+ECS_VERSION: Final = "9.5.0-dev"
+"""The ECS version the field list comes from (the csv's version column)."""
+
+FIELDS: Final[dict[str, str]] = {
     "@timestamp": "date",
+    "labels": "object",
+    "message": "match_only_text",
+    "tags": "keyword",
     "agent.build.original": "keyword",
     "agent.ephemeral_id": "keyword",
     "agent.id": "keyword",
@@ -922,7 +942,6 @@ FIELDS: dict[str, str] = {
     "http.response.mime_type": "keyword",
     "http.response.status_code": "long",
     "http.version": "keyword",
-    "labels": "object",
     "log.file.path": "keyword",
     "log.level": "keyword",
     "log.logger": "keyword",
@@ -941,7 +960,6 @@ FIELDS: dict[str, str] = {
     "log.syslog.severity.name": "keyword",
     "log.syslog.structured_data": "flattened",
     "log.syslog.version": "keyword",
-    "message": "match_only_text",
     "network.application": "keyword",
     "network.bytes": "long",
     "network.community_id": "keyword",
@@ -1761,7 +1779,6 @@ FIELDS: dict[str, str] = {
     "source.user.name": "keyword",
     "source.user.roles": "keyword",
     "span.id": "keyword",
-    "tags": "keyword",
     "threat.enrichments": "nested",
     "threat.enrichments.indicator": "object",
     "threat.enrichments.indicator.as.number": "long",
@@ -2614,3 +2631,4 @@ FIELDS: dict[str, str] = {
     "vulnerability.severity": "keyword",
     "vulnerability.status": "keyword",
 }
+"""Dotted ECS field name -> its type (``keyword``, ``long``, ``object``...)."""

@@ -20,7 +20,7 @@ from celery_logkit import tracing
 from celery_logkit._vocabulary import CONFLICTS, EVENT, STACK_INFO, TASK_FIELDS
 
 from . import Schema
-from ._datadog_fields import FIELDS
+from ._datadog_fields import RESERVED, STANDARD
 
 __all__ = ["DATADOG", "dd_ids", "trace_ids"]
 
@@ -74,12 +74,10 @@ DATADOG = Schema(
     },
     namespace=("celery",),
     duration_scale=1_000_000,
-    standard=FIELDS,
-    owned=frozenset(
-        {"timestamp", "status", "message", "service", "env", "version", "host", "hostname"}
-        | {"source", "ddsource", "date", "@timestamp", "level", "severity", "msg", "trace_id"}
-        | {"span_id", "dd", "error", "celery", "task_id", "task_name", CONFLICTS}
-    ),
+    standard={**STANDARD, "ddtags": RESERVED["ddtags"]},
+    owned=frozenset(RESERVED.keys() - {"ddtags"})
+    | {"timestamp", "date", "@timestamp", "env", "version", "hostname", "span_id", "dd"}
+    | {"error", "celery", "task_id", "task_name", CONFLICTS},
     trace_ids=trace_ids,
 )
 """The Datadog schema."""
