@@ -187,6 +187,12 @@ def test_the_full_context_is_shown_when_asked_after_the_callers_fields() -> None
     ), line
 
 
+def test_the_callers_own_fields_are_never_hidden() -> None:
+    fields = {"env": "staging", "service": "billing", "version": "1.2", "queue_wait_ms": 3}
+    line = render(**{TASK_ATTR: TASK, STRUCTURED_FIELDS_ATTR: fields})
+    assert all(f"{value}" in line for value in fields.values()), line
+
+
 def test_an_unknown_context_setting_is_refused() -> None:
     with pytest.raises(ValueError, match="context='all' is not one of 'short', 'full'"):
         ConsoleFormatter(context="all")  # type: ignore[arg-type]

@@ -31,7 +31,7 @@ from typing import Any, Literal
 from ._json import _text, to_jsonable
 from .context import TASK_FIELDS
 from .formatter import PipelineFormatter
-from .processors import EventDict, Processor
+from .processors import OWNED_KEYS, EventDict, Processor
 
 __all__ = ["ConsoleFormatter", "neutralise"]
 
@@ -57,9 +57,12 @@ _LEADING = frozenset(
     {"timestamp", "level", "message", "logger", "error", "stack_info", "task_name"}
 )
 _CONTEXT = frozenset(
-    {*TASK_FIELDS, "event", "trace_id", "span_id", "service", "env", "version"}
+    {*TASK_FIELDS, "event", "trace_id", "span_id", *({"service", "env", "version"} & OWNED_KEYS)}
 ) - {"task_name"}
-"""What ``context="short"`` leaves out: the task's context but its name, trace ids, service."""
+"""What ``context="short"`` leaves out: the task's context bar its name, trace ids, service.
+
+The service's names only when the line owns them: else an ``env`` is the caller's own field.
+"""
 _SHORT_ID = 8
 
 Context = Literal["short", "full"]
