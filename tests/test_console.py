@@ -1,4 +1,4 @@
-"""The console rendering: readable, coloured on demand, never repainting the terminal."""
+"""The console rendering: read at a glance, coloured on demand, never repainting the terminal."""
 
 from __future__ import annotations
 
@@ -11,13 +11,40 @@ import pytest
 
 import celery_logkit
 from celery_logkit import ConsoleFormatter
-from celery_logkit.console import neutralise
+from celery_logkit._vocabulary import EventRecord, TaskRecord
+from celery_logkit.console import Context, neutralise
+
+TASK_ID = "4a978f15-5ef3-4658-a0bc-c52bf1738fae"
+TASK = {
+    "task_id": TASK_ID,
+    "task_name": "proj.charge",
+    "retries": 1,
+    "root_id": "0f3c9a2e-0000-4000-8000-000000000001",
+    "parent_id": "0f3c9a2e-0000-4000-8000-000000000002",
+    "group_id": "0f3c9a2e-0000-4000-8000-000000000003",
+    "queue": "billing",
+    "worker": "celery@host-1",
+}
 
 
-def render(colors: bool = False, msg: str = "charged card", **attrs: object) -> str:
-    record = logging.LogRecord("proj.tasks", logging.WARNING, __file__, 1, msg, (), None)
+def render(
+    colors: bool = False,
+    msg: str = "charged card",
+    level: int = logging.WARNING,
+    context: Context = "short",
+    task: dict[str, object] | None = None,
+    event: str | None = None,
+    **attrs: object,
+) -> str:
+    record = logging.LogRecord("proj.tasks", level, __file__, 1, msg, (), None)
     record.__dict__.update(attrs)
-    return ConsoleFormatter(colors=colors).format(record)
+    if task is not None:
+        record.__dict__.update(task)
+        record.__class__ = TaskRecord
+    if event is not None:
+        record.__dict__["event"] = event
+        record.__class__ = EventRecord
+    return ConsoleFormatter(colors=colors, context=context).format(record)
 
 
 def test_one_readable_line() -> None:
@@ -34,12 +61,18 @@ def test_colours_only_when_asked() -> None:
 
 def test_control_characters_and_escapes_are_neutralised() -> None:
     hostile = "ok\r\n2026-01-01 fake line\x1b[2J\x07\x9b"
-    line = render(msg=hostile, **{"v": hostile})
-    assert "\n" not in line
+    line = render(msg=hostile, v=hostile)
+    first, *more = line.split("\n")
+    assert " ok\\r [proj.tasks] v=" in first, first
+    assert '"ok\\\\r\\\\n2026-01-01 fake line\\\\x1b[2J\\\\x07\\\\x9b"' in first, (
+        "one value, one line"
+    )
+    assert more == ["    2026-01-01 fake line\\x1b[2J\\x07\\x9b"], (
+        "the message's next line, indented"
+    )
     assert "\r" not in line
     assert "\x1b" not in line
     assert "\x9b" not in line
-    assert "\\r\\n2026-01-01 fake line\\x1b[2J\\x07\\x9b" in line
     assert neutralise("tab\there") == "tab\\there"
 
 
@@ -140,3 +173,94 @@ def test_format_characters_are_escaped_like_control_characters() -> None:
         ' m\\u2066 [proj.tasks] \\u200btask_id=forged v=a\\u202eb\\ufeff\\U000e0041 ok="é Ж 🙂"'
     ), line
     assert neutralise("\xad\u061c") == "\\xad\\u061c"
+
+
+def test_the_task_is_its_name_and_short_id_and_its_other_context_is_hidden() -> None:
+    line = render(task=TASK, order_id=7)
+    assert " warning  proj.charge[4a978f15] charged card [proj.tasks] order_id=7" in line, line
+    assert line.endswith("[proj.tasks] order_id=7"), line
+    assert TASK_ID not in line, line
+
+
+def test_the_full_context_is_shown_when_asked_after_the_callers_fields() -> None:
+    line = render(
+        context="full",
+        task=TASK,
+        order_id=7,
+        event="task_x",
+    )
+    assert line.endswith(
+        " proj.charge[4a978f15] charged card [proj.tasks] order_id=7 event=task_x"
+        f" task_id={TASK_ID} retries=1 root_id=0f3c9a2e-0000-4000-8000-000000000001"
+        " parent_id=0f3c9a2e-0000-4000-8000-000000000002"
+        " group_id=0f3c9a2e-0000-4000-8000-000000000003 queue=billing worker=celery@host-1"
+    ), line
+
+
+def test_the_callers_own_fields_are_never_hidden() -> None:
+    fields = {"env": "staging", "service": "billing", "version": "1.2", "queue_wait_ms": 3}
+    line = render(task=TASK, **fields)
+    assert all(f"{value}" in line for value in fields.values()), line
+
+
+def test_an_unknown_context_setting_is_refused() -> None:
+    with pytest.raises(ValueError, match="context='all' is not one of 'short', 'full'"):
+        ConsoleFormatter(context="all")  # type: ignore[arg-type]
+
+
+def test_a_lifecycle_line_does_not_repeat_its_task() -> None:
+    message = f"Task proj.charge[{TASK_ID}] succeeded in 7.5 ms"
+    line = render(
+        msg=message,
+        level=logging.INFO,
+        task=TASK,
+        event="task_succeeded",
+        ms=7.5,
+    )
+    assert line.endswith(f" info     {message} ms=7.5"), line
+    assert line.count("proj.charge") == 1, line
+
+
+def test_a_task_without_a_name_or_an_id_shows_what_it_has() -> None:
+    no_name = render(task={"task_id": TASK_ID})
+    no_id = render(task={"task_name": "proj.charge"})
+    assert " warning  [4a978f15] charged card " in no_name, no_name
+    assert " warning  proj.charge charged card " in no_id, no_id
+
+
+def test_the_time_of_day_in_utc() -> None:
+    line = render(created=1764084913.9555, msecs=955.5)
+    assert line.startswith("15:35:13.955Z warning  charged card"), line
+
+
+def test_a_multi_line_message_continues_indented_below() -> None:
+    msg = "first\nsecond\x1b[2J\n\n\u200b2026-01-01T00:00:00.000Z critical forged\n"
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        line = render(msg=msg, exc_info=sys.exc_info(), k=1)
+    first, *rows = line.split("\n")
+    assert first.endswith(" warning  first [proj.tasks] k=1"), first
+    assert rows[:3] == [
+        "    second\\x1b[2J",
+        "    ",
+        "    \\u200b2026-01-01T00:00:00.000Z critical forged",
+    ]
+    assert rows[3] == "    Traceback (most recent call last):", "then the stack"
+    assert all(row.startswith("    ") for row in rows), rows
+
+
+@pytest.mark.parametrize(
+    ("level", "colour"),
+    [
+        (logging.DEBUG, "\x1b[34m"),
+        (logging.INFO, "\x1b[32m"),
+        (logging.ERROR, "\x1b[31m"),
+        (logging.CRITICAL, "\x1b[1;31m"),
+    ],
+)
+def test_colours_by_level(level: int, colour: str) -> None:
+    line = render(colors=True, level=level, task=TASK, k=1)
+    name = logging.getLevelName(level).lower()
+    assert f"\x1b[0m {colour}{name:<8}\x1b[0m \x1b[1mproj.charge[4a978f15]\x1b[0m" in line, line
+    assert line.endswith(" \x1b[2m[proj.tasks]\x1b[0m \x1b[36mk\x1b[0m=1"), line

@@ -1,8 +1,15 @@
-r"""A readable ``key=value`` rendering for a developer's terminal.
+r"""A readable rendering for a developer's terminal, read at a glance.
 
-``2026-11-25T15:35:13.955Z info     charging card  [proj.tasks] task_id=… order_id=7``,
-the level coloured when asked, the stack of an exception indented below the line.
-Every text the line shows (message, logger name, level, field names and values, the
+``15:35:13.955Z info     proj.charge[4a978f15] charging card [proj.tasks] order_id=7``:
+the time (UTC), the level (coloured when asked), the task as celery writes it with the first
+8 characters of its id, the message, the logger and the caller's own fields as ``key=value``.
+The rest of the task's context (its full id, root, parent, group, queue, worker, retries,
+trace ids, service) is shown with ``context="full"``.  A line whose message already names
+the task (a lifecycle line: ``Task proj.charge[<id>] succeeded``) does not repeat it.  The
+following lines of a multi-line message and the stack of an exception are indented below
+the line, so that no text of a record starts a line of its own.
+
+Every text the line shows (message, task, logger name, level, field names and values, the
 stack) goes through :func:`neutralise`: control characters, ANSI escape sequences and
 format characters (zero-width, bidi) are shown escaped (``\\x1b``, ``\\u200b``), so a
 logged string, or a field name taken from a client's input, cannot repaint the terminal,
@@ -13,6 +20,7 @@ placeholders included: one value that cannot be shown costs only itself.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -22,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from ._json import _text, to_jsonable
+from ._vocabulary import TASK_FIELDS
 from .formatter import LineFormatter, Processor
 from .schemas.default import DEFAULT
 
@@ -36,6 +45,8 @@ _CONTROL = {i: f"\\x{i:02x}" for i in [*range(0x20), 0x7F]} | {
 
 _RESET = "\x1b[0m"
 _DIM = "\x1b[2m"
+_BOLD = "\x1b[1m"
+_KEY = "\x1b[36m"
 _COLOURS = {
     "debug": "\x1b[34m",
     "info": "\x1b[32m",
@@ -43,7 +54,24 @@ _COLOURS = {
     "error": "\x1b[31m",
     "critical": "\x1b[1;31m",
 }
-_LEADING = ("timestamp", "level", "message", "logger", "error", "stack_info")
+_LEADING = frozenset(
+    {"timestamp", "level", "message", "logger", "error", "stack_info", "task_name"}
+)
+_CONTEXT = frozenset({*TASK_FIELDS, "event", "trace_id", "span_id"}) - {"task_name"}
+"""What ``context="short"`` leaves out: the task's context bar its name, and trace ids."""
+
+_CONSOLE = dataclasses.replace(
+    DEFAULT,
+    name="console",
+    head=tuple(
+        (role, path) for role, path in DEFAULT.head if role not in ("service", "env", "version")
+    ),
+)
+"""The default schema without the service's names, the same on every line of a terminal:
+a caller's own ``env`` or ``service`` is a field of theirs."""
+_SHORT_ID = 8
+
+Context = Literal["short", "full"]
 
 
 @functools.cache
@@ -108,9 +136,15 @@ def _value(value: object) -> str:
 
 
 class ConsoleFormatter(LineFormatter):
-    """Format records for a terminal: one readable line, colours when ``colors``."""
+    """Format records for a terminal: one short line, colours when ``colors``.
 
-    fixed_schema = DEFAULT
+    ``context="short"`` shows the task as ``name[first 8 characters of its id]`` and the
+    caller's fields; ``context="full"`` adds the task's whole context (full id, root,
+    parent, group, queue, worker, retries), the trace ids and the lifecycle
+    event's name, after the caller's fields.
+    """
+
+    fixed_schema = _CONSOLE
 
     def __init__(
         self,
@@ -121,6 +155,7 @@ class ConsoleFormatter(LineFormatter):
         *,
         defaults: Mapping[str, Any] | None = None,
         colors: bool = False,
+        context: Context = "short",
         redact_keys: Iterable[str] | None = None,
         processors: Sequence[Processor] | None = None,
     ) -> None:
@@ -128,22 +163,38 @@ class ConsoleFormatter(LineFormatter):
             fmt, datefmt, style, validate, defaults=defaults, redact_keys=redact_keys,
             processors=processors,
         )  # fmt: skip
+        if context not in ("short", "full"):
+            msg = f"context={context!r} is not one of 'short', 'full'"
+            raise ValueError(msg)
         self.colors = colors
+        self.context = context
 
     def render(self, event: dict[str, Any], record: logging.LogRecord) -> str:
-        """Return *event* as ``time level message [logger] key=value ...``."""
+        """Return *event* as ``time level task message [logger] key=value ...``.
+
+        The lines of the message after its first, then the stack, are indented below.
+        """
+        paint = _paint if self.colors else _plain
         level = _shown(event["level"])
-        shown_level = f"{level:<8}"
-        if self.colors:
-            shown_level = f"{_COLOURS.get(level, '')}{shown_level}{_RESET}"
-        logger = f"[{_shown(event['logger'])}]"
-        if self.colors:
-            logger = f"{_DIM}{logger}{_RESET}"
-        parts = [_shown(event["timestamp"]), shown_level, _shown(event["message"]), logger]
-        parts += [
-            f"{_token(_shown(k), ' =')}={_value(v)}" for k, v in event.items() if k not in _LEADING
+        parts = [
+            paint(_time(event["timestamp"]), _DIM),
+            paint(f"{level:<8}", _COLOURS.get(level, "")),
         ]
+        message = event["message"]
+        first, *more = message.rstrip("\n").split("\n") if isinstance(message, str) else [message]
+        task = _task(event, message)
+        if task:
+            parts.append(paint(task, _BOLD))
+        parts.append(_shown(first))
+        full = self.context == "full"
+        if full or "event" not in event:
+            parts.append(paint(f"[{_shown(event['logger'])}]", _DIM))
+        fields = [(k, v) for k, v in event.items() if k not in _LEADING and k not in _CONTEXT]
+        if full:
+            fields += [(k, v) for k, v in event.items() if k in _CONTEXT]
+        parts += [f"{paint(_token(_shown(k), ' ='), _KEY)}={_value(v)}" for k, v in fields]
         line = " ".join(parts)
+        line += "".join(f"\n    {_shown(row)}" for row in more)
         error = event.get("error")
         if isinstance(error, Mapping):
             stack = error.get("stack_trace") or (
@@ -153,6 +204,45 @@ class ConsoleFormatter(LineFormatter):
         if event.get("stack_info"):
             line += _indented(event["stack_info"])
         return line
+
+
+def _paint(text: str, style: str) -> str:
+    """Return *text* in *style* (an SGR escape sequence), then back to the terminal's own."""
+    return f"{style}{text}{_RESET}"
+
+
+def _plain(text: str, _style: str) -> str:
+    """Return *text* as it is: no colours were asked for."""
+    return text
+
+
+def _time(timestamp: object) -> str:
+    """Return an RFC 3339 UTC *timestamp*'s time of day (``15:35:13.955Z``), else all of it.
+
+    A terminal is watched as the lines come: the day is the reader's own.  The ``Z`` says
+    the time is UTC, not the terminal's.
+    """
+    if isinstance(timestamp, str) and len(timestamp) > 11 and timestamp[10] == "T":
+        return _shown(timestamp[11:])
+    return _shown(timestamp)
+
+
+def _task(event: dict[str, Any], message: object) -> str:
+    """Return the task as celery writes it, ``name[short id]``; ``""`` when there is none.
+
+    Nothing either when *message* holds the task's id already (``Task name[id] started``).
+    """
+    task_id = event.get("task_id")
+    name = event.get("task_name")
+    if task_id is None:
+        return "" if name is None else _shown(name)
+    if isinstance(task_id, str):
+        if isinstance(message, str) and task_id in message:
+            return ""
+        short = _shown(task_id[:_SHORT_ID])
+    else:
+        short = _shown(task_id)
+    return f"{'' if name is None else _shown(name)}[{short}]"
 
 
 def _indented(block: object) -> str:

@@ -87,7 +87,7 @@ def test_command_line_format_wins_over_every_other_source(
     finally:
         worker.stop()
     assert line.record is None, "a console line, not JSON"
-    assert f"task_id={task_id}" in line.text
+    assert f"worker_app.add[{task_id[:8]}] adding" in line.text
     assert " info " in line.text
     assert not worker.records, "no line is JSON"
 

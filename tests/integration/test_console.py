@@ -1,4 +1,4 @@
-"""The console rendering in a real worker: an awkward bound value costs only itself."""
+"""The console rendering in a real worker: short lines, an awkward bound value costs only itself."""
 
 from __future__ import annotations
 
@@ -10,6 +10,41 @@ import pytest
 from .harness import Broker, Worker
 
 pytestmark = pytest.mark.worker
+
+
+def test_a_real_workers_task_lines_are_short(fs_broker: Broker, tmp_path: Path) -> None:
+    """A task line shows ``name[short id]``, not the task's nine context keys.
+
+    The lifecycle lines say the task in celery's words and do not repeat it.
+    """
+    logfile = tmp_path / "worker.log"
+    worker = Worker(
+        fs_broker,
+        tmp_path,
+        pool="solo",
+        extra_args=["-f", str(logfile), "--logkit-format", "console"],
+    )
+    worker.start(wait_ready=False)
+    try:
+        task_id = worker.send("log_styles", "tok")
+        succeeded = _wait_for_line(logfile, f"worker_app.log_styles[{task_id}] succeeded", worker)
+    finally:
+        worker.stop()
+    (percent,) = [line for line in _lines(logfile) if " percent style tok 7 " in line]
+    assert f" info     worker_app.log_styles[{task_id[:8]}] percent style tok 7 [worker_app]" in (
+        percent
+    ), percent
+    assert len(percent) < 160, percent
+    assert len(succeeded) < 160, succeeded
+    for line in (percent, succeeded):
+        assert "root_id=" not in line, line
+        assert "worker=" not in line, line
+        assert "event=" not in line, line
+    assert succeeded.count(task_id[:8]) == 1, succeeded
+    assert "[celery_logkit.lifecycle]" not in succeeded, succeeded
+    lines = _lines(logfile)
+    (exception,) = [i for i, line in enumerate(lines) if " exception style [worker_app]" in line]
+    assert lines[exception + 1] == "    Traceback (most recent call last):", lines[exception:]
 
 
 def test_a_bound_awkward_value_keeps_the_console_lines_whole(
@@ -29,21 +64,28 @@ def test_a_bound_awkward_value_keeps_the_console_lines_whole(
     worker.start(wait_ready=False)
     try:
         task_id = worker.send("bind_awkward", "req-\udcff")
-        deadline = time.monotonic() + 60
-        while not [line for line in _lines(logfile) if " event=task_succeeded " in line]:
-            assert time.monotonic() < deadline, (_lines(logfile), worker.lines)
-            time.sleep(0.1)
+        succeeded = _wait_for_line(logfile, f"worker_app.bind_awkward[{task_id}] succeeded", worker)
     finally:
         worker.stop()
-    task_lines = [line for line in _lines(logfile) if f"task_id={task_id}" in line]
-    (after,) = [line for line in task_lines if " after binding [worker_app] " in line]
-    (succeeded,) = [line for line in task_lines if " event=task_succeeded " in line]
+    (after,) = [line for line in _lines(logfile) if " after binding [worker_app] " in line]
+    assert f" worker_app.bind_awkward[{task_id[:8]}] after binding " in after, after
     for line in (after, succeeded):
         assert "request_id=req-\\xff" in line, line
         assert 'err="<unrepresentable ApiError>"' in line, line
         assert 'big="<int of 16610 bits>"' in line, line
     assert after.endswith(" order_id=7"), after
     assert not [line for line in _lines(logfile) if line.startswith("{")], "no line is JSON"
+
+
+def _wait_for_line(logfile: Path, text: str, worker: Worker, timeout: float = 60) -> str:
+    """Return the first line of *logfile* that holds *text*, once it is written."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [line for line in _lines(logfile) if text in line]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, (_lines(logfile), worker.lines)
+        time.sleep(0.1)
 
 
 def _lines(logfile: Path) -> list[str]:
