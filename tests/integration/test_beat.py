@@ -59,9 +59,13 @@ def test_beat_writes_only_json_and_its_banner_as_a_record(
     if schema == "ecs":
         assert starting["log"]["logger"] == "celery.beat"
         assert starting["log.level"] == "info"
+        assert starting["event"]["action"] == "beat_started"
+        fields = starting["celery"]
+        assert "scheduler" not in starting, "beat's facts under celery, not loose"
     else:
         assert starting["logger"] == "celery.beat"
-    fields = starting
+        assert starting["event"] == "beat_started"
+        fields = starting
     assert fields["scheduler"] == "celery.beat.PersistentScheduler"
     assert fields["schedule_entries"] == ["celery.backend_cleanup", "tick"]
     assert fields["schedule_filename"] == str(tmp_path / "beat-schedule")
