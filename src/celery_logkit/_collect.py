@@ -142,7 +142,7 @@ def set_reserved_fields(record: logging.LogRecord, fields: dict[str, Any]) -> No
 
 def reserved_fields(record: logging.LogRecord) -> dict[str, Any] | None:
     """Return the fields :func:`set_reserved_fields` kept for *record*, if any."""
-    return _reserved.get(record) if _reserved else None
+    return _reserved.get(record) if _reserved.data else None
 
 
 _INIT_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
@@ -205,7 +205,7 @@ def caller_fields(record: logging.LogRecord, redact: FieldsFilter | None) -> dic
     if record.__class__ is not EventRecord:
         if len(record.__dict__) > _INIT_COUNT:
             _add_record_fields(record, fields)
-        if _reserved:
+        if _reserved.data:  # the mapping's own len() is a Python call
             reserved = _reserved.get(record)
             if reserved:
                 fields.update(reserved)

@@ -309,6 +309,7 @@ class LineBuilder:
         ) | {name for name, kind in schema.standard.items() if kind == "object"}
         self._verdicts: dict[str, Verdict] = {}
         self._last_task: tuple[Mapping[str, Any] | None, tuple[Line, bool]] = (None, _NO_TASK)
+        self._last_merge: tuple[Line | None, Line | None, Line] = (None, None, {})
 
     # -- the line ---------------------------------------------------------------------
 
@@ -318,20 +319,25 @@ class LineBuilder:
         Its head, its task (the running one, or the record's own), its event, its trace,
         the caller's fields (redacted), its error, its origin, the conflicts.
         """
-        out = self._head(record)
+        head = self._heads.get(None if self._head_key is None else self._head_key(record))
+        out = self._new_head(record) if head is None else head.copy()
         out[self._timestamp], out[self._level], out[self._message] = line_head(record)
         event_fields: Line | None = None
         if record.__class__ is logging.LogRecord or not isinstance(record, TaskRecord):
-            part, merge = self._task_part(_task_context.get())
+            task = _task_context.get()
+            last = self._last_task
+            part, merge = last[1] if last[0] is task else self._task_part(task)
         else:
             part, merge = self._own_task(record)
             if record.__class__ is EventRecord:
                 event_fields = self._add_event(out, record)
         if part:
-            if merge:
-                _merge(out, part)
-            else:
+            if not merge:
                 out.update(part)
+            elif (merged := self._last_merge)[0] is head and merged[1] is part:
+                out.update(merged[2])
+            else:
+                out.update(self._merged(head, record, part))
         if event_fields:
             _merge(out, event_fields)
         ids = self._trace_ids(record)
@@ -363,18 +369,36 @@ class LineBuilder:
 
     def _head(self, record: logging.LogRecord) -> Line:
         """Return a copy of the line's head for *record*'s logger, process and thread."""
-        key = None if self._head_key is None else self._head_key(record)
-        head = self._heads.get(key)
-        if head is None:
-            values = record.__dict__
-            pairs = [
-                (path, value if attr is None else values.get(attr))
-                for path, attr, value in self._head_spec
-            ]
-            head = _nest([(p, v) for p, v in pairs if v is not None or len(p) == 1])
-            if len(self._heads) < CACHED:
-                self._heads[key] = head
+        head = self._heads.get(None if self._head_key is None else self._head_key(record))
+        return self._new_head(record) if head is None else head.copy()
+
+    def _new_head(self, record: logging.LogRecord) -> Line:
+        """Make the head for *record*'s logger, process and thread, keep it, return a copy."""
+        values = record.__dict__
+        pairs = [
+            (path, value if attr is None else values.get(attr))
+            for path, attr, value in self._head_spec
+        ]
+        head = _nest([(p, v) for p, v in pairs if v is not None or len(p) == 1])
+        if len(self._heads) < CACHED:
+            self._heads[None if self._head_key is None else self._head_key(record)] = head
         return head.copy()
+
+    def _merged(self, head: Line | None, record: logging.LogRecord, part: Line) -> Line:
+        """Return *part* with each object it shares with the head merged into the head's.
+
+        Kept for the next line of the same head and task (the task's lines mostly share
+        both), so that a task's fields cost one ``update`` however they nest.
+        """
+        if head is None:
+            head = self._heads.get(None if self._head_key is None else self._head_key(record))
+        base = self._new_head(record) if head is None else head
+        merged = {root: base.get(root) for root in part}
+        merged = {root: value for root, value in merged.items() if value is not None}
+        _merge(merged, part)
+        if head is not None:
+            self._last_merge = (head, part, merged)
+        return merged
 
     def _task_part(self, task: Mapping[str, Any]) -> tuple[Line, bool]:
         """Return a task context's fields as the schema places them, once per context.
