@@ -20,8 +20,8 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from celery_logkit import JsonFormatter
 from celery_logkit import formatter as formatter_module
+from celery_logkit._fastpath import RESERVED_KEYS
 from celery_logkit._json import dumps_bytes, dumps_serialised
-from celery_logkit._record import RESERVED_KEYS
 from celery_logkit.context import _task_context
 from celery_logkit.identity import ServiceIdentity
 from celery_logkit.processors import EVENT_ATTR, OWNED_KEYS, STRUCTURED_FIELDS_ATTR, TASK_ATTR

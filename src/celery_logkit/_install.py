@@ -12,6 +12,7 @@ from celery import Celery, signals
 from . import _stdio
 from ._cli import add_worker_options
 from ._errors import report_internal_error
+from ._fields import put_task_context_on_records
 from ._threads import inherit_context
 from .beat import BeatIntegration
 from .celery_lines import CeleryLineArguments
@@ -108,7 +109,9 @@ def install(app: Celery, **options: Any) -> Celery:
 
     From then on, threads started by the process and calls submitted to a
     ``ThreadPoolExecutor`` run in a copy of their starter's ``contextvars`` context, so
-    a task's threads log with its context (see :mod:`celery_logkit._threads`).
+    a task's threads log with its context (see :mod:`celery_logkit._threads`), and
+    every record made while a task runs, by any logger, carries the task's context as
+    attributes (``task_id``, ``task_name``...) that any formatter reads.
 
     See docs/configuration.md for the options.  An unknown option name or a bad value
     raises here; a bad ``logkit_*`` setting, ``LOGKIT_*`` variable or
@@ -126,6 +129,7 @@ def install(app: Celery, **options: Any) -> Celery:
         return app
     installation = _installation = Installation(app, options)
     inherit_context()
+    put_task_context_on_records()
     worker = WorkerIntegration(installation.options, installation.refresh)
     installation.beat = beat = BeatIntegration(worker)
     beat.patch_app(app)

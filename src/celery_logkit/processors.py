@@ -20,6 +20,7 @@ from collections.abc import Callable
 from itertools import islice
 from typing import Any
 
+from ._fields import reserved_fields
 from ._json import fit_fields
 from .context import _STRUCTLOG_VARS, TASK_FIELDS, _task_context, bound_fields
 
@@ -63,7 +64,7 @@ _LOGRECORD_ATTRS = frozenset(
     | {"message", "asctime", "taskName"}
 )
 STRUCTURED_FIELDS_ATTR = "_logkit_fields"
-"""The record attribute where :class:`~celery_logkit.logger.StructuredLogger` puts fields."""
+"""The record attribute where the lifecycle records put their fields."""
 EVENT_ATTR = "_logkit_event"
 """A lifecycle record's event name (``task_started``...)."""
 TASK_ATTR = "_logkit_task"
@@ -242,8 +243,9 @@ def _add_record_fields(record: logging.LogRecord, fields: dict[str, Any]) -> Non
     from_structlog = structlog_event(record) if record.msg.__class__ is dict else None
     if from_structlog is not None:
         skip = skip | STRUCTLOG_ATTRS
+    context = _task_context.get()  # its keys on the record are the task's, not the caller's
     for key, value in islice(values.items(), _INIT_COUNT, None):
-        if key not in skip:
+        if key not in skip and (key not in context or context[key] is not value):
             fields[key] = value
         elif key in _INIT_ATTRS:
             fields.update((k, v) for k, v in values.items() if k not in skip)
@@ -253,6 +255,9 @@ def _add_record_fields(record: logging.LogRecord, fields: dict[str, Any]) -> Non
     structured = values.get(STRUCTURED_FIELDS_ATTR)
     if structured:
         fields.update(structured)
+    reserved = reserved_fields(record)
+    if reserved:
+        fields.update(reserved)
 
 
 def _same(ours: Any, theirs: Any) -> bool:
