@@ -254,6 +254,10 @@ def test_unknown_variables_are_listed_with_a_near_miss() -> None:
     assert from_env(shema="ecs").schema == "default", "a warning, not an error"
 
 
+def test_the_fast_paths_switch_is_a_known_variable() -> None:
+    assert config.unknown_variables({"LOGKIT_STDLIB_FAST_PATHS": "0"}) == []
+
+
 # -- settings given as text, and Django's namespace -------------------------------------
 
 

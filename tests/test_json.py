@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from celery_logkit import JsonFormatter, bound_contextvars, get_logger
-from celery_logkit._collect import set_reserved_fields
+from celery_logkit._fields import keep_reserved
 from celery_logkit._json import (
     FIELD_DEPTH,
     MAX_DEPTH,
@@ -127,7 +127,7 @@ def test_every_record_is_one_valid_line_in_every_schema() -> None:
         record = logging.LogRecord("proj", logging.INFO, __file__, 1, message, tuple(args), None)
         record.__dict__.update(extra)
         record.__dict__.update({k: v for k, v in fields.items() if k not in LOGRECORD_ATTRS})
-        set_reserved_fields(record, {k: v for k, v in fields.items() if k in LOGRECORD_ATTRS})
+        keep_reserved(record, {k: v for k, v in fields.items() if k in LOGRECORD_ATTRS})
         task_started(TASK)
         Hostile.armed = True
         try:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
+from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from celery.utils.log import get_task_logger as celery_get_task_logger
+from ecs_logging import StdlibFormatter
+from pythonjsonlogger.json import JsonFormatter as PjlJsonFormatter
 
 import celery_logkit
 from celery_logkit import BoundLogger, StructuredLogger, get_logger, get_task_logger
+from celery_logkit._fields import add_to_foreign_handlers, reserved_fields
+from celery_logkit.context import task_ended, task_started
+from celery_logkit.formatter import LineFormatter
 
-from .helpers import Captured
+from .conftest import Captured
 
 
 def test_same_logger_as_celery_and_stdlib() -> None:
@@ -179,11 +188,14 @@ def test_a_logger_class_with_its_own_log_keeps_it(captured: Captured) -> None:
                 records.append(record)
 
         logger.addHandler(Keep())
-        logger.info("charged", amount=3)
+        logger.info("charged", amount=3, name="n")
     finally:
         del logging.Logger.manager.loggerDict["proj.audited"]
     assert calls == ["audited"]
     assert records[0].__dict__["amount"] == 3
+    assert records[0].name == "proj.audited"
+    assert reserved_fields(records[0]) == {"name": "n"}
+    assert not [key for key in vars(records[0]) if key.startswith("_logkit")]
 
 
 def test_a_logger_class_with_its_own_find_caller_keeps_it() -> None:
@@ -236,3 +248,80 @@ def test_an_app_logger_class_already_structured_is_kept_as_it_is() -> None:
         pass
 
     assert type(made_with_logger_class(AppLogger, "proj.tasks.app_structured")) is AppLogger
+
+
+class TestRecordsAnyFormatterReads:
+    """Keyword fields and the task context are record attributes other formatters print."""
+
+    @pytest.fixture
+    def lines(self) -> Iterator[dict[str, io.StringIO]]:
+        streams = {"pjl": io.StringIO(), "ecs": io.StringIO()}
+        formatters = {"pjl": PjlJsonFormatter(), "ecs": StdlibFormatter()}
+        handlers = []
+        for kind, stream in streams.items():
+            handler = logging.StreamHandler(stream)
+            handler.setFormatter(formatters[kind])
+            handlers.append(handler)
+        root = logging.getLogger()
+        old_level = root.level
+        root.setLevel(logging.INFO)
+        for handler in handlers:
+            root.addHandler(handler)
+        add_to_foreign_handlers(lambda formatter: isinstance(formatter, LineFormatter))
+        request = SimpleNamespace(id="t-1", retries=0, hostname="w@h")
+        task_started(SimpleNamespace(name="proj.charge", request=request))
+        try:
+            yield streams
+        finally:
+            task_ended()
+            for handler in handlers:
+                root.removeHandler(handler)
+            root.setLevel(old_level)
+
+    @staticmethod
+    def line(stream: io.StringIO, message: str) -> dict[str, Any]:
+        found = [json.loads(line) for line in stream.getvalue().splitlines()]
+        return next(line for line in found if message in json.dumps(line))
+
+    @pytest.mark.parametrize("kind", ["pjl", "ecs"])
+    def test_keyword_fields_and_the_task_context(
+        self, lines: dict[str, io.StringIO], kind: str
+    ) -> None:
+        get_task_logger("proj.tasks.others").info("charged card", order_id=7)
+        line = self.line(lines[kind], "charged card")
+        assert (line["order_id"], line["task_id"], line["task_name"]) == (7, "t-1", "proj.charge")
+        assert line["retries"] == 0
+        assert not [key for key in line if key.startswith("_logkit")]
+
+    @pytest.mark.parametrize("kind", ["pjl", "ecs"])
+    def test_any_logger_carries_the_task_context(
+        self, lines: dict[str, io.StringIO], kind: str
+    ) -> None:
+        logging.getLogger("thirdparty.client").warning("retrying", extra={"attempt": 2})
+        logging.getLogger("celery.app.trace").info("celery's own")
+        line = self.line(lines[kind], "retrying")
+        assert (line["attempt"], line["task_id"], line["task_name"]) == (2, "t-1", "proj.charge")
+        assert self.line(lines[kind], "celery's own")["task_id"] == "t-1"
+
+    def test_the_callers_extra_wins_over_the_task_context(
+        self, lines: dict[str, io.StringIO]
+    ) -> None:
+        logging.getLogger("thirdparty.client").info("other", extra={"task_id": "mine"})
+        get_task_logger("proj.tasks.others").info("keyword", task_name="mine too")
+        assert self.line(lines["pjl"], "other")["task_id"] == "mine"
+        assert self.line(lines["pjl"], "keyword")["task_name"] == "mine too"
+
+    def test_fields_named_like_record_attributes_stay_ours(
+        self, lines: dict[str, io.StringIO], captured: Captured
+    ) -> None:
+        get_task_logger("proj.tasks.others").info("named", name="n", args=[1], order_id=7)
+        theirs = self.line(lines["pjl"], "named")
+        assert theirs["order_id"] == 7
+        assert "name" not in theirs
+        assert "args" not in theirs
+        assert not [key for key in theirs if key.startswith("_logkit")]
+        assert self.line(lines["ecs"], "named")["log"]["logger"] == "proj.tasks.others"
+        ours = captured.one("named")
+        assert (ours["name"], ours["args"], ours["order_id"]) == ("n", [1], 7)
+        assert (ours["task_id"], ours["logger"]) == ("t-1", "proj.tasks.others")
+        assert "extra" not in ours, "the task context on the record is no conflict"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.metadata
 
+from ._fields import TaskContextFilter
 from ._install import install
 from .console import ConsoleFormatter
 from .context import (
@@ -28,6 +29,7 @@ __all__ = [
     "ConsoleFormatter",
     "JsonFormatter",
     "StructuredLogger",
+    "TaskContextFilter",
     "__version__",
     "add_task_context",
     "bind_contextvars",

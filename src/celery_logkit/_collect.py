@@ -11,11 +11,11 @@ import logging
 import sys
 import time
 import traceback
-import weakref
 from collections.abc import Callable, Mapping
 from itertools import islice
 from typing import Any
 
+from ._fields import reserved_fields
 from ._json import fit_fields
 from ._vocabulary import (
     CELERY_PAYLOAD,
@@ -38,9 +38,7 @@ __all__ = [
     "exception_text",
     "line_head",
     "record_message",
-    "reserved_fields",
     "rfc3339",
-    "set_reserved_fields",
     "structlog_event",
 ]
 
@@ -126,25 +124,6 @@ def record_message(record: logging.LogRecord) -> str:
         return f"{message} (unformatted args: {shown})"
 
 
-_reserved: weakref.WeakKeyDictionary[logging.LogRecord, dict[str, Any]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def set_reserved_fields(record: logging.LogRecord, fields: dict[str, Any]) -> None:
-    """Keep the fields named like a ``LogRecord`` attribute (``name=``, ``args=``) for *record*.
-
-    They cannot be attributes of the record; kept aside, only logkit's formatters see
-    them, and no other formatter prints a private attribute of logkit's.
-    """
-    _reserved[record] = fields
-
-
-def reserved_fields(record: logging.LogRecord) -> dict[str, Any] | None:
-    """Return the fields :func:`set_reserved_fields` kept for *record*, if any."""
-    return _reserved.get(record) if _reserved.data else None
-
-
 _INIT_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
 _INIT_COUNT = len(_INIT_ATTRS)
 _NOT_FIELDS = LOGRECORD_ATTRS | DDTRACE_ATTRS
@@ -205,10 +184,9 @@ def caller_fields(record: logging.LogRecord, redact: FieldsFilter | None) -> dic
     if record.__class__ is not EventRecord:
         if len(record.__dict__) > _INIT_COUNT:
             _add_record_fields(record, fields)
-        if _reserved.data:  # the mapping's own len() is a Python call
-            reserved = _reserved.get(record)
-            if reserved:
-                fields.update(reserved)
+        reserved = reserved_fields(record)
+        if reserved:
+            fields.update(reserved)
     if fields:
         if redact is not None:
             fields = redact(fields)

@@ -19,8 +19,9 @@ from typing import Any
 from celery import Celery
 
 from ._cli import option_params
+from ._fields import add_to_foreign_handlers
 from .lifecycle import log_event
-from .worker import WorkerIntegration, _celery_version
+from .worker import WorkerIntegration, _celery_version, _ours
 
 __all__ = ["BeatIntegration"]
 
@@ -70,6 +71,7 @@ class BeatIntegration:
 
     def on_beat_init(self, sender: Any = None, **_: Any) -> None:
         """Log what beat's banner would have shown, as one structured record."""
+        add_to_foreign_handlers(_ours)
         if sender is None or not _beat_logger.isEnabledFor(logging.INFO):
             return
         try:

@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from . import _parse
+from . import _fastpath, _parse
 from .limits import DEFAULT_MAX_LINE_BYTES
 from .redaction import DEFAULT_REDACT_KEYS
 from .schemas import SCHEMAS
@@ -261,7 +261,7 @@ def _setting_like(example: str, prefix: str, name: str) -> str:
 def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     """Return the ``LOGKIT_*`` environment variables that name no option."""
     env = os.environ if environ is None else environ
-    known = {ENVIRONMENT_PREFIX + name.upper() for name in _OPTIONS}
+    known = {ENVIRONMENT_PREFIX + name.upper() for name in _OPTIONS} | {_fastpath.SWITCH}
     return sorted(k for k in env if k.startswith(ENVIRONMENT_PREFIX) and k not in known)
 
 

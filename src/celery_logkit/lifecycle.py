@@ -32,7 +32,8 @@ from celery.utils.saferepr import saferepr
 from celery.worker.request import Request
 
 from . import context, propagation
-from ._collect import exception_text, set_reserved_fields
+from ._collect import exception_text
+from ._fields import keep_reserved
 from ._vocabulary import EVENT, LOGRECORD_ATTRS, TASK_FIELDS, EventRecord, TaskRecord
 from .config import Options
 from .logger import get_logger
@@ -207,7 +208,7 @@ def log_event(
         reserved = {k: kept.pop(k) for k in LOGRECORD_ATTRS.intersection(kept)}
         values.update(kept)
         if reserved:
-            set_reserved_fields(record, reserved)
+            keep_reserved(record, reserved)
     record.exc_text = exc_text
     target.handle(record)
 

@@ -8,46 +8,61 @@ keyword fields (``logger.info("charged card", order_id=7)``) and ``bind()``.
 
 from __future__ import annotations
 
-import io
 import logging
-import os
-import sys
-import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from celery.utils.log import get_task_logger as _celery_get_task_logger
 
-from . import _record
-from ._collect import set_reserved_fields
-from ._vocabulary import LOGRECORD_ATTRS
+from . import _fastpath, _fields
 
-__all__ = ["BoundLogger", "StructuredLogger", "get_logger", "get_task_logger"]
+__all__ = [
+    "BoundLogger",
+    "StructuredLogger",
+    "get_logger",
+    "get_task_logger",
+]
 
 _ExcInfo = Any
 
-_INTERNAL_FILES: dict[str, bool] = {}
-_FAST_RECORDS = _record.ENABLED
 
+def _log_through_stdlib(
+    self: logging.Logger,
+    level: int,
+    msg: object,
+    args: Any,
+    /,
+    exc_info: _ExcInfo = None,
+    extra: Mapping[str, object] | None = None,
+    stack_info: bool = False,
+    stacklevel: int = 1,
+    **fields: Any,
+) -> None:
+    """``_log`` through the next class's (stdlib's, or a logger class's own).
 
-def _is_internal(filename: str) -> bool:
-    """Whether frames of *filename* are :mod:`logging`'s or the import system's."""
-    normal = os.path.normcase(filename)
-    return normal == logging._srcfile or ("importlib" in normal and "_bootstrap" in normal)
-
-
-def _set_fields(record: logging.LogRecord, fields: dict[str, Any]) -> None:
-    """Set keyword *fields* on *record* as ``extra=`` would.
-
-    Those named like its own attributes (``name=``, ``args=``) are kept aside for
-    logkit's formatters.
+    The fields travel in ``extra``; those named like ``LogRecord`` attributes cannot, so
+    they travel under a private key that :func:`_call_handlers` takes off the record.
+    Positional-only, so fields may be named ``args``.
     """
-    if LOGRECORD_ATTRS.isdisjoint(fields):
-        record.__dict__.update(fields)
-        return
-    reserved = {k: fields.pop(k) for k in LOGRECORD_ATTRS.intersection(fields)}
-    record.__dict__.update(fields)
-    set_reserved_fields(record, reserved)
+    if fields:
+        reserved = {k: v for k, v in fields.items() if k in _fields.RESERVED_KEYS}
+        merged: dict[str, object] = {**(extra or {})}
+        merged.update((k, v) for k, v in fields.items() if k not in reserved)
+        if reserved:
+            merged[_fields.PENDING_RESERVED] = reserved
+        extra = merged
+    # +1: this frame sits between the caller and the next class's _log.
+    super(StructuredLogger, self)._log(  # type: ignore[misc]
+        level, msg, args, exc_info, extra, stack_info, stacklevel + 1
+    )
+
+
+def _call_handlers(self: logging.Logger, record: logging.LogRecord) -> None:
+    """Keep the reserved-name fields beside *record*, then pass it to the handlers."""
+    reserved = record.__dict__.pop(_fields.PENDING_RESERVED, None)
+    if reserved is not None:
+        _fields.keep_reserved(record, reserved)
+    super(StructuredLogger, self).callHandlers(record)  # type: ignore[misc]
 
 
 class StructuredLogger(logging.Logger):
@@ -59,110 +74,14 @@ class StructuredLogger(logging.Logger):
     ``msg``, which the stdlib methods already take (nor ``level`` with ``log()``).
     """
 
-    def _log(  # type: ignore[override]  # positional-only, so fields may be named "args"
-        self,
-        level: int,
-        msg: object,
-        args: Any,
-        /,
-        exc_info: _ExcInfo = None,
-        extra: Mapping[str, object] | None = None,
-        stack_info: bool = False,
-        stacklevel: int = 1,
-        **fields: Any,
-    ) -> None:
-        # stdlib's ``Logger._log``, with the fields set on the record (no merged
-        # ``extra`` dict on the hot path).  +1: findCaller counts this frame.
-        sinfo = None
-        if logging._srcfile:
-            try:
-                fn, lno, func, sinfo = self.findCaller(stack_info, stacklevel + 1)
-            except ValueError:  # pragma: no cover - as stdlib's
-                fn, lno, func = "(unknown file)", 0, "(unknown function)"
-        else:  # pragma: no cover
-            fn, lno, func = "(unknown file)", 0, "(unknown function)"
-        if exc_info:
-            if isinstance(exc_info, BaseException):
-                exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
-            elif not isinstance(exc_info, tuple):
-                exc_info = sys.exc_info()
-        record = self.makeRecord(self.name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
-        if fields:
-            _set_fields(record, fields)
-        self.handle(record)
-
-    def makeRecord(
-        self,
-        name: str,
-        level: int,
-        fn: str,
-        lno: int,
-        msg: object,
-        args: Any,
-        exc_info: Any,
-        func: str | None = None,
-        extra: Mapping[str, object] | None = None,
-        sinfo: str | None = None,
-    ) -> logging.LogRecord:
-        """Return the record, as stdlib's; built for less while nothing replaced stdlib's.
-
-        A record factory of the app's, or a wrapper around ``Logger.makeRecord`` (ddtrace's
-        log injection) or ``LogRecord.__init__``, is used as it would be without this class.
-        """
-        if (
-            not _FAST_RECORDS
-            or logging.getLogRecordFactory() is not logging.LogRecord
-            or not _record.stdlib_records()
-        ):
-            return super().makeRecord(name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
-        record = _record.make_record(name, level, fn, lno, msg, args, exc_info, func, sinfo)
-        if extra is not None:
-            if not _record.RESERVED_KEYS.isdisjoint(extra):
-                key = next(k for k in extra if k in _record.RESERVED_KEYS)
-                raise KeyError(f"Attempt to overwrite {key!r} in LogRecord")
-            record.__dict__.update(extra)
-        return record
-
-    def handle(self, record: logging.LogRecord) -> None:
-        """Pass *record* to the handlers unless disabled or filtered out, as stdlib's."""
-        if self.disabled:
-            return
-        if self.filters:
-            rv = self.filter(record)
-            if not rv:
-                return
-            if isinstance(rv, logging.LogRecord):  # Python 3.12+: a filter may replace it
-                record = rv
-        self.callHandlers(record)
-
-    def findCaller(
-        self, stack_info: bool = False, stacklevel: int = 1
-    ) -> tuple[str, int, str, str | None]:
-        """Return the caller's file, line, function (and stack), as stdlib's does.
-
-        The same walk, skipping :mod:`logging`'s own frames; which files those are is
-        remembered per file name instead of normalised for every frame of every record.
-        """
-        frame = sys._getframe(0)  # as stdlib's: the walk starts at this frame
-        while stacklevel > 0:
-            caller = frame.f_back
-            if caller is None:
-                break
-            frame = caller
-            filename = frame.f_code.co_filename
-            internal = _INTERNAL_FILES.get(filename)
-            if internal is None:
-                internal = _INTERNAL_FILES.setdefault(filename, _is_internal(filename))
-            if not internal:
-                stacklevel -= 1
-        code = frame.f_code
-        sinfo = None
-        if stack_info:
-            with io.StringIO() as out:
-                out.write("Stack (most recent call last):\n")
-                traceback.print_stack(frame, file=out)
-                sinfo = out.getvalue().removesuffix("\n")
-        return code.co_filename, frame.f_lineno, code.co_name, sinfo
+    if _fastpath.ENABLED:
+        _log = _fastpath.log  # type: ignore[assignment]  # positional-only, fields
+        findCaller = _fastpath.find_caller
+    else:
+        _log = _log_through_stdlib  # type: ignore[assignment]
+        callHandlers = _call_handlers
+    if _fastpath.RECORDS:
+        makeRecord = _fastpath.make_logger_record
 
     def bind(self, **fields: Any) -> BoundLogger:
         """Return a logger that adds *fields* to every record it writes."""
@@ -262,27 +181,11 @@ _structured_classes: dict[type[logging.Logger], type[logging.Logger]] = {}
 class _DelegatingStructuredLogger(StructuredLogger):
     """For logger classes with their own ``_log``: fields travel in ``extra`` to it."""
 
-    def _log(  # type: ignore[override]
-        self,
-        level: int,
-        msg: object,
-        args: Any,
-        /,
-        exc_info: _ExcInfo = None,
-        extra: Mapping[str, object] | None = None,
-        stack_info: bool = False,
-        stacklevel: int = 1,
-        **fields: Any,
-    ) -> None:
-        if fields:
-            extra = {**(extra or {}), **fields}
-        # +1: this frame sits between the caller and the class's own _log.
-        super(StructuredLogger, self)._log(
-            level, msg, args, exc_info, extra, stack_info, stacklevel + 1
-        )
+    _log = _log_through_stdlib
+    callHandlers = _call_handlers
 
 
-_OWN_METHODS = ("_log", "findCaller", "handle", "makeRecord")
+_OWN_METHODS = ("_log", "findCaller", "makeRecord")
 """What StructuredLogger re-implements: a logger class overriding one keeps its own."""
 
 

@@ -23,10 +23,11 @@ from celery.utils.nodenames import node_format
 from kombu.utils.url import maybe_sanitize_url
 
 from ._cli import from_worker_options
+from ._fields import add_to_foreign_handlers
 from ._stdio import redirect_stdouts_to_logger
 from .config import Options, unknown_variables, unknown_variables_message
 from .console import ConsoleFormatter
-from .formatter import JsonFormatter
+from .formatter import JsonFormatter, LineFormatter
 from .handlers import LineHandler, lock_for
 from .lifecycle import log_event
 
@@ -166,6 +167,7 @@ class WorkerIntegration:
         Unknown ``LOGKIT_*`` environment variables are a warning, not an error: another
         tool's variable may share the prefix.
         """
+        add_to_foreign_handlers(_ours)
         unknown = unknown_variables()
         if unknown:
             _config_logger.warning("%s", unknown_variables_message(unknown))
@@ -184,6 +186,11 @@ class WorkerIntegration:
 
 
 _ORIGINAL_SHOWWARNING = warnings.showwarning
+
+
+def _ours(formatter: logging.Formatter | None) -> bool:
+    """Whether *formatter* is celery-logkit's (it reads the task's context itself)."""
+    return isinstance(formatter, LineFormatter)
 
 
 def _has_fileno(stream: object) -> bool:

@@ -1,22 +1,26 @@
-"""make_record builds what LogRecord.__init__ does, and the logger uses it only when safe."""
+"""The stdlib fast paths build what stdlib does, are used only when safe, and can be off."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 from typing import Any
 
 import pytest
 
-from celery_logkit import _record, get_logger
+from celery_logkit import _fastpath, get_logger
 
-pytestmark = pytest.mark.skipif(not _record.ENABLED, reason="not this Python's LogRecord")
+pytestmark = pytest.mark.skipif(not _fastpath.RECORDS, reason="not this Python's LogRecord")
 
 _CLOCK = {"created", "msecs", "relativeCreated"}
+_STDLIB_MAKE_RECORD = getattr(logging.Logger.makeRecord, "__wrapped__", logging.Logger.makeRecord)
 
 
 def _differences(ours: logging.LogRecord, theirs: logging.LogRecord) -> list[str]:
@@ -43,12 +47,12 @@ CASES: list[tuple[Any, ...]] = [
 
 @pytest.mark.parametrize("args", CASES)
 def test_same_attributes_in_the_same_order_as_stdlib(args: tuple[Any, ...]) -> None:
-    assert _differences(_record.make_record(*args), logging.LogRecord(*args)) == []
+    assert _differences(_fastpath.make_record(*args), logging.LogRecord(*args)) == []
 
 
 def test_the_clock_is_stdlibs() -> None:
     before = logging.LogRecord(*CASES[0])
-    ours = _record.make_record(*CASES[0])
+    ours = _fastpath.make_record(*CASES[0])
     after = logging.LogRecord(*CASES[0])
     assert before.created <= ours.created <= after.created
     assert before.relativeCreated <= ours.relativeCreated <= after.relativeCreated
@@ -61,8 +65,8 @@ def test_a_renamed_thread_is_named_as_it_is_now() -> None:
 
     def run() -> None:
         threading.current_thread().name = "charger-7"
-        seen.append(_differences(_record.make_record(*CASES[0]), logging.LogRecord(*CASES[0])))
-        seen.append([_record.make_record(*CASES[0]).threadName or ""])
+        seen.append(_differences(_fastpath.make_record(*CASES[0]), logging.LogRecord(*CASES[0])))
+        seen.append([_fastpath.make_record(*CASES[0]).threadName or ""])
 
     thread = threading.Thread(target=run, name="before")
     thread.start()
@@ -72,12 +76,12 @@ def test_a_renamed_thread_is_named_as_it_is_now() -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_records_its_own_pid() -> None:
-    _record.make_record(*CASES[0])  # the parent's pid is remembered first
+    _fastpath.make_record(*CASES[0])  # the parent's pid is remembered first
     context = multiprocessing.get_context("fork")
     queue = context.SimpleQueue()
 
     def child() -> None:
-        record = _record.make_record(*CASES[0])
+        record = _fastpath.make_record(*CASES[0])
         queue.put((record.process, os.getpid(), record.processName))
 
     process = context.Process(target=child, name="child-1")
@@ -90,7 +94,7 @@ def test_a_forked_child_records_its_own_pid() -> None:
 
 def test_an_asyncio_task_is_named_as_stdlib_names_it() -> None:
     async def main() -> list[str]:
-        return _differences(_record.make_record(*CASES[0]), logging.LogRecord(*CASES[0]))
+        return _differences(_fastpath.make_record(*CASES[0]), logging.LogRecord(*CASES[0]))
 
     async def named() -> list[str]:
         return await asyncio.create_task(main(), name="charging")
@@ -101,7 +105,7 @@ def test_an_asyncio_task_is_named_as_stdlib_names_it() -> None:
 def test_the_module_switches_follow_stdlib(monkeypatch: pytest.MonkeyPatch) -> None:
     for switch in ("logThreads", "logProcesses", "logMultiprocessing"):
         monkeypatch.setattr(logging, switch, False)
-    assert _differences(_record.make_record(*CASES[0]), logging.LogRecord(*CASES[0])) == []
+    assert _differences(_fastpath.make_record(*CASES[0]), logging.LogRecord(*CASES[0])) == []
 
 
 class TestStructuredMakeRecord:
@@ -154,3 +158,52 @@ class TestStructuredMakeRecord:
         monkeypatch.setattr(logging.LogRecord, "__init__", with_request_id)
         record = get_logger("proj.record.patched").makeRecord(*CASES[0][:8])
         assert record.request_id == "r1"  # type: ignore[attr-defined]
+
+
+_BOTH_WAYS = """
+import json, logging
+from types import SimpleNamespace
+from celery_logkit import JsonFormatter, _fastpath, get_task_logger
+from celery_logkit.context import task_started
+from celery_logkit.logger import StructuredLogger
+
+records = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append(record)
+logger = get_task_logger("proj.tasks.both")
+logger.addHandler(Keep())
+logger.propagate = False
+task_started(SimpleNamespace(name="proj.charge", request=SimpleNamespace(id="t-1", retries=0)))
+logger.warning("charged %s", "card", extra={"a": 1}, order_id=7, name="n")
+logger.bind(b=2).error("stack", stack_info=True)
+varying = {"created", "msecs", "relativeCreated", "process", "thread"}
+lines = [json.loads(JsonFormatter().format(record)) for record in records]
+print(json.dumps({
+    "on": [_fastpath.ENABLED, _fastpath.RECORDS, "findCaller" in vars(StructuredLogger)],
+    "records": [{k: repr(v) for k, v in vars(r).items() if k not in varying} for r in records],
+    "lines": [{k: v for k, v in line.items() if k != "timestamp"} for line in lines],
+}))
+"""
+
+
+def _both_ways(switch: str | None) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if k != _fastpath.SWITCH}
+    if switch is not None:
+        env[_fastpath.SWITCH] = switch
+    done = subprocess.run(
+        [sys.executable, "-c", _BOTH_WAYS], env=env, capture_output=True, text=True, check=True
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def test_the_switch_turns_the_fast_paths_off_and_records_stay_the_same() -> None:
+    on, off = _both_ways(None), _both_ways("0")
+    assert on["on"] == [True, True, True]
+    assert off["on"] == [False, False, False]
+    assert off["records"] == on["records"]
+    assert off["lines"] == on["lines"]
+    first = on["lines"][0]
+    assert (first["order_id"], first["name"], first["task_id"]) == (7, "n", "t-1")
+    assert "'t-1'" not in on["records"][1].values(), "the task's context is not on the record"
