@@ -96,25 +96,36 @@ if HARNESS["LOGKIT_OTEL_SPANS"]:
 celery_logkit.install(app, **json.loads(HARNESS["LOGKIT_INSTALL_OPTIONS"]))
 
 
-def _add_side_files(logger: logging.Logger, **_: object) -> None:
+def _side_handlers() -> list[logging.Handler]:
     """The app's own JSON files next to logkit's line: python-json-logger's and ecs-logging's."""
     import ecs_logging
     from pythonjsonlogger.json import JsonFormatter
 
     folder = Path(HARNESS["LOGKIT_SIDE_FILES"])
+    handlers: list[logging.Handler] = []
     for name, formatter in (
         ("pjl.log", JsonFormatter()),
         ("ecs.log", ecs_logging.StdlibFormatter()),
     ):
         handler = logging.FileHandler(folder / name)
         handler.setFormatter(formatter)
-        logger.addHandler(handler)
+        handlers.append(handler)
+    return handlers
 
 
 if HARNESS["LOGKIT_SIDE_FILES"]:
-    from celery.signals import after_setup_logger
+    from celery.signals import after_setup_logger, after_setup_task_logger
 
-    after_setup_logger.connect(_add_side_files, weak=False)  # after logkit's receiver
+    _side = _side_handlers()
+
+    def _add_side_files(logger: logging.Logger, **_: object) -> None:
+        """The root logger's side files; ``celery.task`` (it does not propagate) too."""
+        for handler in _side:
+            logger.addHandler(handler)
+
+    # Connected after logkit's receivers, as an app's own would be.
+    after_setup_logger.connect(_add_side_files, weak=False)
+    after_setup_task_logger.connect(_add_side_files, weak=False)
 
 logger = celery_logkit.get_task_logger(__name__)
 module_logger = logging.getLogger("worker_app.module")
@@ -407,4 +418,4 @@ def standard_fields() -> None:
 def charged(order_id: int) -> None:
     """Log a field from the task logger, and a line from a plain stdlib logger."""
     logger.info("charged", order_id=order_id)
-    module_logger.info("plain charged", extra={"order_id": order_id})
+    third_party_logger.info("plain charged", extra={"order_id": order_id})
