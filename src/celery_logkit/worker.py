@@ -25,7 +25,7 @@ from kombu.utils.url import maybe_sanitize_url
 from ._cli import from_worker_options
 from ._fields import add_to_foreign_handlers
 from ._stdio import redirect_stdouts_to_logger
-from .config import Options, unknown_variables, unknown_variables_message
+from .config import Options, set_configured, unknown_variables, unknown_variables_message
 from .console import ConsoleFormatter
 from .formatter import JsonFormatter, LineFormatter
 from .handlers import LineHandler, lock_for
@@ -152,6 +152,9 @@ class WorkerIntegration:
             record = logging.LogRecord(
                 "celery_logkit", logging.CRITICAL, __file__, 0, "%s", (exc,), None
             )
+            # The formatter follows the options in force: the defaults, not the bad ones
+            # (resolving those again would log the same error once more, as text).
+            set_configured(Options())
             _write_line(sys.__stderr__, JsonFormatter().format(record))
             raise SystemExit(1) from exc
         if warnings.showwarning is _ORIGINAL_SHOWWARNING:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import celery
 import pytest
 
 from .harness import Beat, Broker, Worker, event_name
@@ -40,10 +41,12 @@ def lost_its_exit(beat: Beat) -> bool:
     )
 
 
-@pytest.mark.parametrize("schema", ["default", "ecs"])
+@pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
 def test_beat_writes_only_json_and_its_banner_as_a_record(
     fs_broker: Broker, tmp_path: Path, schema: str
 ) -> None:
+    """The banner's facts are one ``beat_started`` event; ECS and Datadog put them under
+    ``celery``."""
     beat = Beat(fs_broker, tmp_path, env={**beat_env(), "LOGKIT_SCHEMA": schema}).start()
     try:
         beat.wait_for_count(lambda r: event_name(r) == "task_enqueued", 3, timeout=60)
@@ -56,16 +59,20 @@ def test_beat_writes_only_json_and_its_banner_as_a_record(
     records = beat.records
     assert not any("celery beat v" in json.dumps(r) for r in records), "the text banner"
     (starting,) = [r for r in records if r["message"] == "Beat starting"]
+    assert event_name(starting) == "beat_started", starting
     if schema == "ecs":
         assert starting["log"]["logger"] == "celery.beat"
         assert starting["log.level"] == "info"
-        assert starting["event"]["action"] == "beat_started"
         fields = starting["celery"]
-        assert "scheduler" not in starting, "beat's facts under celery, not loose"
+    elif schema == "datadog":
+        assert (starting["logger"]["name"], starting["status"]) == ("celery.beat", "info")
+        fields = starting["celery"]
     else:
         assert starting["logger"] == "celery.beat"
-        assert starting["event"] == "beat_started"
         fields = starting
+    if schema != "default":
+        assert "scheduler" not in starting, "the facts are under celery"
+    assert fields["celery_version"] == celery.__version__
     assert fields["scheduler"] == "celery.beat.PersistentScheduler"
     assert fields["schedule_entries"] == ["celery.backend_cleanup", "tick"]
     assert fields["schedule_filename"] == str(tmp_path / "beat-schedule")

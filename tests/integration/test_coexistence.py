@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from .harness import HERE, Broker, Record, Worker, event_name, text_of
+from .helpers import make_broker
 
 README = HERE.parents[1] / "README.md"
 
@@ -306,3 +307,55 @@ def test_structlog_native_rendering_gets_the_context(fs_broker: Broker, tmp_path
     assert charging in [line.record for line in worker.lines if line.stream == "stdout"]
     redirected = [r for r in worker.records if r.get("logger") == "celery.redirected"]
     assert not [r for r in redirected if not RESTORING.match(r["message"])]
+
+
+def keys_at_any_depth(value: object) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, member in value.items():
+            yield key
+            yield from keys_at_any_depth(member)
+    elif isinstance(value, list):
+        for member in value:
+            yield from keys_at_any_depth(member)
+
+
+def texts_at_any_depth(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict | list):
+        for member in value.values() if isinstance(value, dict) else value:
+            yield from texts_at_any_depth(member)
+
+
+@pytest.mark.parametrize("broker_name", ["redis"])
+def test_side_json_formatters_read_the_task_from_the_record(
+    broker_name: str, tmp_path: Path
+) -> None:
+    """The app adds python-json-logger's and ecs-logging's formatters to the root logger in
+    ``after_setup_logger``: their lines carry the task and the caller's fields, nothing
+    of logkit's own making, and a failure's stack once."""
+    side = tmp_path / "side"
+    side.mkdir()
+    broker = make_broker(broker_name, tmp_path)
+    env = {"LOGKIT_SIDE_FILES": str(side)}
+    with Worker(broker, tmp_path, concurrency=1, env=env) as worker:
+        charged_id = worker.send("charged", 7)
+        failed_id = worker.send("fail", "side")
+        for task_id in (charged_id, failed_id):
+            worker.wait_for_task_end(task_id)
+    assert_all_json(worker)
+
+    for name in ("pjl.log", "ecs.log"):
+        text = (side / name).read_text()  # the app's handlers, in its own formats
+        records = [json.loads(line) for line in text.splitlines()]
+        assert records, f"{name} is empty"
+        for message in ("charged", "plain charged"):
+            (line,) = [r for r in records if r.get("message") == message]
+            assert line["order_id"] == 7, (name, line)
+            assert line.get("task_id") == charged_id, (name, line)
+            assert line.get("task_name") == "worker_app.charged", (name, line)
+        ours = {k for r in records for k in keys_at_any_depth(r) if k.startswith("_logkit")}
+        assert not ours, (name, ours)
+        raising = 'raise ZeroDivisionError(f"boom {token}")'  # the failing frame's source
+        stacks = sum(t.count(raising) for t in texts_at_any_depth(records))
+        assert stacks == 1, (name, text)

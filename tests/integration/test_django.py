@@ -129,3 +129,58 @@ def test_with_celerys_default_hijack_named_loggers_keep_their_handlers(tmp_path:
     messages = file_messages(tmp_path)
     assert "order 7 charged" in messages
     assert "audit detail for order 7" in messages
+
+
+def assert_in_schema(record: dict[str, Any], schema: str) -> None:
+    """Fail unless *record* is a line of *schema* (and of no other)."""
+    if schema == "ecs":
+        assert {"@timestamp", "ecs.version", "log.level"} <= record.keys(), record
+        event = record.get("event", {})
+        assert isinstance(event, dict), record
+        assert "dataset" in event, record
+    elif schema == "datadog":
+        assert {"status", "timestamp"} <= record.keys(), record
+        assert "level" not in record, record
+    else:
+        assert {"timestamp", "level"} <= record.keys(), record
+        assert record["logger"] == str(record["logger"]), record
+    if schema != "ecs":
+        assert "ecs.version" not in record, record
+
+
+@pytest.mark.worker
+@pytest.mark.parametrize(
+    ("schema", "settings", "env", "args"),
+    [
+        ("default", "mysite.settings", {}, []),
+        ("datadog", "mysite.settings", {"LOGKIT_SCHEMA": "datadog"}, []),
+        ("ecs", "mysite.settings", {"LOGKIT_SCHEMA": "ecs"}, []),
+        ("ecs", "django_ecs_settings", {}, []),  # CELERY_LOGKIT_SCHEMA
+        ("datadog", "django_ecs_settings", {}, ["--logkit-schema", "datadog"]),
+    ],
+    ids=["default", "datadog-env", "ecs-env", "ecs-setting", "datadog-command-line"],
+)
+def test_loggings_json_formatter_writes_the_schema_asked_for(
+    tmp_path: Path, schema: str, settings: str, env: dict[str, str], args: list[str]
+) -> None:
+    """LOGGING's ``JsonFormatter`` has no ``schema=``: every line of the worker is in the
+    schema the environment, the settings or the command line ask for (the command line
+    is read after LOGGING made the formatter), never two schemas in one stream."""
+    worker = django_worker("redis", tmp_path, settings)
+    worker.env.update(env)
+    worker.argv.extend(args)
+    with worker:
+        answer, _ = send_request(worker, "req-schema")
+        worker.wait_for_task_end(answer["task_id"])
+        failed_id = str(worker.producer().send_task(TASK, args=("no amount",)).id)
+        failed = worker.wait_for_task_end(failed_id)
+    assert worker.not_json == []
+    for record in worker.records:
+        assert_in_schema(record, schema)
+    assert event_name(failed) == "task_failed"
+    if schema == "ecs":
+        assert failed["event"]["action"] == "task_failed", failed
+        assert failed["event"]["outcome"] == "failure"
+        assert failed["error"]["type"] == "TypeError", failed
+    lines = worker.task_records(answer["task_id"])
+    assert [event_name(r) for r in lines if event_name(r)] == ["task_started", "task_succeeded"]

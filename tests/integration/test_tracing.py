@@ -55,6 +55,10 @@ def test_producer_span_worker_span_and_every_line_share_a_trace(
     assert [r["message"] for r in lines if not event_name(r)] == ["adding"]
     for record in lines:
         assert trace_of(record, schema) == expected, record
+        if schema == "datadog":
+            assert sorted(record["dd"]) == ["span_id", "trace_id"], record
+            assert all(v.isdecimal() for v in record["dd"].values()), record
+            assert not [k for k in record if k.startswith("dd.")], "nested, never flat"
 
     worker_spans = [json.loads(line) for line in spans.read_text().splitlines()]
     run_spans = [s for s in worker_spans if s["name"].startswith("run/")]

@@ -8,11 +8,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import celery
 import pytest
 
 from celery_logkit.context import TASK_FIELDS
 
-from .harness import Broker, Record, Worker
+from .harness import Broker, Record, Worker, event_name
+from .helpers import make_broker
 
 pytestmark = pytest.mark.worker
 
@@ -253,3 +255,40 @@ def test_killed_pool_process_is_reported_in_json(fs_broker: Broker, tmp_path: Pa
     exited = [r for r in worker.records if r["logger"] == "multiprocessing"]
     assert exited, "billiard's own 'Process ... exited with signal 9' line"
     assert "signal 9" in exited[0]["message"]
+
+
+@pytest.mark.parametrize("schema", ["default", "ecs", "datadog"])
+def test_the_start_line_is_a_worker_started_event_with_the_facts(
+    tmp_path: Path, schema: str
+) -> None:
+    """The banner's facts as one ``worker_started`` event, in the schema's names; in ECS
+    the node name is ``service.node.name``, on the start line and on task lines alike."""
+    broker = make_broker("redis", tmp_path)
+    with Worker(broker, tmp_path, concurrency=2, env={"LOGKIT_SCHEMA": schema}) as worker:
+        task_id = worker.send("add", 1, 2)
+        worker.wait_for_task_end(task_id)
+    (started,) = [r for r in worker.records if event_name(r) == "worker_started"]
+    if schema == "default":
+        assert started["event"] == "worker_started"
+        facts, node = started, started["worker"]
+    elif schema == "ecs":
+        assert started["event"]["action"] == "worker_started"
+        facts, node = started["celery"], started["service"]["node"]["name"]
+        assert "worker" not in facts, "the node is service.node.name"
+    else:
+        assert started["evt"]["name"] == "worker_started"
+        facts, node = started["celery"], started["celery"]["worker"]
+    assert node.startswith(f"{worker.queue}@"), started
+    assert facts["celery_version"] == celery.__version__
+    assert (facts["pool"], facts["concurrency"]) == ("prefork", 2), started
+    assert facts["broker"].startswith("redis://"), started
+    assert facts["queues"] == [worker.queue]
+    assert "worker_app.add" in facts["tasks"]
+    if schema != "default":
+        assert "pool" not in started, "the facts are under celery"
+
+    (adding,) = [r for r in worker.task_records(task_id) if r["message"] == "adding"]
+    if schema == "ecs":
+        assert adding["service"]["node"]["name"] == node, adding
+    elif schema == "default":
+        assert adding["worker"] == node, adding

@@ -39,6 +39,7 @@ HARNESS = {
         "LOGKIT_OTEL_SPANS": "",
         "LOGKIT_OTEL_FIRST": "",
         "LOGKIT_DDTRACE": "",
+        "LOGKIT_SIDE_FILES": "",
     }.items()
 }
 
@@ -93,6 +94,38 @@ if HARNESS["LOGKIT_OTEL_SPANS"]:
 
         worker_process_init.connect(_instrument, weak=False)  # after logkit's
 celery_logkit.install(app, **json.loads(HARNESS["LOGKIT_INSTALL_OPTIONS"]))
+
+
+def _side_handlers() -> list[logging.Handler]:
+    """The app's own JSON files next to logkit's line: python-json-logger's and ecs-logging's."""
+    import ecs_logging
+    from pythonjsonlogger.json import JsonFormatter
+
+    folder = Path(HARNESS["LOGKIT_SIDE_FILES"])
+    handlers: list[logging.Handler] = []
+    for name, formatter in (
+        ("pjl.log", JsonFormatter()),
+        ("ecs.log", ecs_logging.StdlibFormatter()),
+    ):
+        handler = logging.FileHandler(folder / name)
+        handler.setFormatter(formatter)
+        handlers.append(handler)
+    return handlers
+
+
+if HARNESS["LOGKIT_SIDE_FILES"]:
+    from celery.signals import after_setup_logger, after_setup_task_logger
+
+    _side = _side_handlers()
+
+    def _add_side_files(logger: logging.Logger, **_: object) -> None:
+        """The root logger's side files; ``celery.task`` (it does not propagate) too."""
+        for handler in _side:
+            logger.addHandler(handler)
+
+    # Connected after logkit's receivers, as an app's own would be.
+    after_setup_logger.connect(_add_side_files, weak=False)
+    after_setup_task_logger.connect(_add_side_files, weak=False)
 
 logger = celery_logkit.get_task_logger(__name__)
 module_logger = logging.getLogger("worker_app.module")
@@ -358,3 +391,31 @@ def bind_awkward(token: str) -> str:
     celery_logkit.bind_contextvars(request_id=token, err=ApiError(500), big=10**5000)
     logger.info("after binding", extra={"order_id": 7})
     return token
+
+
+@app.task
+def standard_fields() -> None:
+    """Log fields that ECS and Datadog define, in their names, fitting and not."""
+    logger.info(
+        "paid",
+        **{"user.id": "42", "client.ip": "10.0.0.1", "http.request.method": "POST"},
+        **{"url.path": "/pay"},
+        labels={"tenant": "acme"},
+        tags=["vip"],
+    )
+    logger.info(
+        "paid dd",
+        **{"usr.id": "42", "network.client.ip": "10.0.0.1", "http.method": "POST"},
+        ddtags="team:a",
+        duration=1500,
+    )
+    logger.info("misfit", **{"client.ip": "not-an-ip"}, user="bob")
+    logger.info("misfit dd", usr="bob", duration="slow")
+    logger.info("stack style", stack_info=True)
+
+
+@app.task
+def charged(order_id: int) -> None:
+    """Log a field from the task logger, and a line from a plain stdlib logger."""
+    logger.info("charged", order_id=order_id)
+    third_party_logger.info("plain charged", extra={"order_id": order_id})
