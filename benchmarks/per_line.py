@@ -44,7 +44,7 @@ from pythonjsonlogger.orjson import OrjsonFormatter
 
 import celery_logkit
 from celery_logkit import JsonFormatter, get_task_logger
-from celery_logkit.handlers import LineHandler
+from celery_logkit._handlers import LineHandler
 
 CELERY_TASK_FORMAT = (
     "[%(asctime)s: %(levelname)s/%(processName)s] %(task_name)s[%(task_id)s]: %(message)s"

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from celery_logkit.handlers import LineHandler
+from celery_logkit._handlers import LineHandler
 
 LINE = "x" * 299
 

@@ -33,10 +33,10 @@ def captured() -> Iterator[Captured]:
 @pytest.fixture(autouse=True)
 def _configuration_restored() -> Iterator[None]:
     """Each test starts with the options in force as they were: an install() stays its own."""
-    from celery_logkit import _install, config
+    from celery_logkit import _config, _install
 
-    saved = (config._current, config._source, config._app_name, _install._installation)
+    saved = (_config._current, _config._source, _config._app_name, _install._installation)
     try:
         yield
     finally:
-        config._current, config._source, config._app_name, _install._installation = saved
+        _config._current, _config._source, _config._app_name, _install._installation = saved

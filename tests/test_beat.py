@@ -12,7 +12,7 @@ from celery.apps.beat import Beat as CeleryBeat
 
 import celery_logkit
 from celery_logkit import _install
-from celery_logkit.beat import BeatIntegration
+from celery_logkit._beat import BeatIntegration
 
 from .helpers import Captured
 

@@ -13,8 +13,8 @@ from celery.worker.request import Request
 from kombu import Message
 from kombu.utils.json import dumps
 
-from celery_logkit.celery_lines import NOT_LOGGED, CeleryLineArguments
-from celery_logkit.config import Options
+from celery_logkit._celery_lines import NOT_LOGGED, CeleryLineArguments
+from celery_logkit._config import Options
 
 
 def _filtered(msg: str, args: Any, **options: Any) -> logging.LogRecord:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from celery import Celery
 
-from celery_logkit import config
-from celery_logkit.config import DEFAULT_EVENT_LEVELS, Options
+from celery_logkit import _config
+from celery_logkit._config import DEFAULT_EVENT_LEVELS, Options
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -244,9 +244,9 @@ def test_a_bad_command_line_value_names_the_flag() -> None:
 
 def test_unknown_variables_are_listed_with_a_near_miss() -> None:
     environ = {"LOGKIT_SHEMA": "ecs", "LOGKIT_SCHEMA": "ecs", "LOGKIT_BROKER": "x", "PATH": "/"}
-    unknown = config.unknown_variables(environ)
+    unknown = _config.unknown_variables(environ)
     assert unknown == ["LOGKIT_BROKER", "LOGKIT_SHEMA"]
-    message = config.unknown_variables_message(unknown)
+    message = _config.unknown_variables_message(unknown)
     assert message.startswith(
         "unknown celery-logkit environment variable(s) 'LOGKIT_BROKER', "
         "'LOGKIT_SHEMA' (did you mean 'LOGKIT_SCHEMA'?) ignored; variables are LOGKIT_BANNER, "
@@ -255,7 +255,7 @@ def test_unknown_variables_are_listed_with_a_near_miss() -> None:
 
 
 def test_the_fast_paths_switch_is_a_known_variable() -> None:
-    assert config.unknown_variables({"LOGKIT_STDLIB_FAST_PATHS": "0"}) == []
+    assert _config.unknown_variables({"LOGKIT_STDLIB_FAST_PATHS": "0"}) == []
 
 
 # -- settings given as text, and Django's namespace -------------------------------------
@@ -346,7 +346,7 @@ def test_the_reference_lists_exactly_the_options() -> None:
         assert cells[2] == f"`logkit_{name}`", cells
         assert cells[3] == f"`CELERY_LOGKIT_{name.upper()}`", cells
         assert cells[4] == f"`LOGKIT_{name.upper()}`", cells
-        flag = config.COMMAND_LINE.get(name)
+        flag = _config.COMMAND_LINE.get(name)
         assert cells[5] == (f"`{flag}`" if flag else ""), cells
 
 

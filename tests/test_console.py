@@ -11,8 +11,8 @@ import pytest
 
 import celery_logkit
 from celery_logkit import ConsoleFormatter
+from celery_logkit._console import Context, neutralise
 from celery_logkit._vocabulary import EventRecord, TaskRecord
-from celery_logkit.console import Context, neutralise
 
 TASK_ID = "4a978f15-5ef3-4658-a0bc-c52bf1738fae"
 TASK = {

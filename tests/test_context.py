@@ -11,13 +11,13 @@ import pytest
 import structlog.contextvars
 
 from celery_logkit import (
+    _context,
     bind_contextvars,
     clear_contextvars,
-    context,
     get_contextvars,
     unbind_contextvars,
 )
-from celery_logkit.context import (
+from celery_logkit._context import (
     bound_fields,
     current_task_context,
     task_context_from_request,
@@ -126,13 +126,13 @@ def test_a_line_reads_what_is_bound_now_not_every_name_ever_bound(
 def count_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the walks over the whole context from now on: each one's size, in a list."""
     walks: list[int] = []
-    read_bound = context._read_bound
+    read_bound = _context._read_bound
 
     def counting(ctx: contextvars.Context) -> Any:
         walks.append(len(ctx))
         return read_bound(ctx)
 
-    monkeypatch.setattr(context, "_read_bound", counting)
+    monkeypatch.setattr(_context, "_read_bound", counting)
     return walks
 
 

@@ -164,8 +164,8 @@ _BOTH_WAYS = """
 import json, logging
 from types import SimpleNamespace
 from celery_logkit import JsonFormatter, _fastpath, get_task_logger
-from celery_logkit.context import task_started
-from celery_logkit.logger import StructuredLogger
+from celery_logkit._context import task_started
+from celery_logkit._logger import StructuredLogger
 
 records = []
 class Keep(logging.Handler):

@@ -14,7 +14,7 @@ import pytest
 
 from celery_logkit import JsonFormatter, _errors, bind_contextvars, bound_contextvars
 from celery_logkit import _collect as p
-from celery_logkit.context import _task_context, task_ended, task_started
+from celery_logkit._context import _task_context, task_ended, task_started
 
 from .helpers import Captured
 

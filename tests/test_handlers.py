@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from celery_logkit import _errors, handlers
-from celery_logkit.handlers import LineHandler, SharedLineLock, lock_for
+from celery_logkit import _errors, _handlers
+from celery_logkit._handlers import LineHandler, SharedLineLock, lock_for
 
 
 def test_handlers_on_one_descriptor_share_one_lock() -> None:
@@ -65,7 +65,7 @@ def _finishes_in_a_child(run: Callable[[], None], timeout: float = 10) -> bool:
 def test_a_lock_taken_by_a_process_killed_before_it_recorded_its_pid_is_taken_over(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(handlers, "_WAIT", 0.1)
+    monkeypatch.setattr(_handlers, "_WAIT", 0.1)
     lock = SharedLineLock()
     child = os.fork()
     if child == 0:  # pragma: no cover - dies between the semaphore and the pid

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from celery_logkit.identity import ServiceIdentity, resolve_identity
+from celery_logkit._identity import ServiceIdentity, resolve_identity
 
 
 def test_explicit_values_win() -> None:

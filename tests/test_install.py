@@ -9,7 +9,7 @@ import pytest
 from celery import Celery, signals
 
 import celery_logkit
-from celery_logkit.config import Options
+from celery_logkit._config import Options
 
 
 def test_import_configures_nothing() -> None:

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from celery_logkit import JsonFormatter, bound_contextvars, get_logger
+from celery_logkit._context import task_ended, task_started
 from celery_logkit._fields import keep_reserved
 from celery_logkit._json import (
     FIELD_DEPTH,
@@ -34,7 +35,6 @@ from celery_logkit._json import (
     to_jsonable,
 )
 from celery_logkit._vocabulary import LOGRECORD_ATTRS
-from celery_logkit.context import task_ended, task_started
 
 
 class Hostile:

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 from celery.app import trace
 from celery.exceptions import Retry
 
+from celery_logkit._config import Options
+from celery_logkit._lifecycle import ReplacedCeleryLines, TaskLifecycle, _signame
 from celery_logkit._vocabulary import TaskRecord
-from celery_logkit.config import Options
-from celery_logkit.lifecycle import ReplacedCeleryLines, TaskLifecycle, _signame
 
 from .helpers import Captured
 

@@ -11,7 +11,7 @@ import pytest
 
 from celery_logkit import JsonFormatter, bind_contextvars, unbind_contextvars
 from celery_logkit._json import dumps_bytes as dumps
-from celery_logkit.limits import DEFAULT_MAX_LINE_BYTES, cap
+from celery_logkit._limits import DEFAULT_MAX_LINE_BYTES, cap
 
 
 def size(text: str | bytes) -> int:

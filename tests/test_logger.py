@@ -16,9 +16,9 @@ from pythonjsonlogger.json import JsonFormatter as PjlJsonFormatter
 
 import celery_logkit
 from celery_logkit import BoundLogger, StructuredLogger, get_logger, get_task_logger
+from celery_logkit._context import task_ended, task_started
 from celery_logkit._fields import add_to_foreign_handlers, reserved_fields
-from celery_logkit.context import task_ended, task_started
-from celery_logkit.formatter import LineFormatter
+from celery_logkit._formatter import LineFormatter
 
 from .conftest import Captured
 

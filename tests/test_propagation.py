@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from celery_logkit import bound_contextvars
-from celery_logkit.propagation import HEADER, MAX_VALUE_CHARS, extract, inject
+from celery_logkit._propagation import HEADER, MAX_VALUE_CHARS, extract, inject
 
 
 class Unprintable:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from celery_logkit.config import Options, unknown_variables
+from celery_logkit._config import Options, unknown_variables
 
 from .markdown import DOCS, README, ROOT, Block, blocks, example_file, project_blocks, write_project
 

@@ -11,8 +11,8 @@ from typing import Any, NamedTuple
 import pytest
 
 from celery_logkit import JsonFormatter, bound_contextvars
-from celery_logkit.propagation import HEADER, inject
-from celery_logkit.redaction import DEFAULT_REDACT_KEYS, REDACTED, Redactor
+from celery_logkit._propagation import HEADER, inject
+from celery_logkit._redaction import DEFAULT_REDACT_KEYS, REDACTED, Redactor
 
 from .helpers import Captured
 

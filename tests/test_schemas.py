@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 
 from celery_logkit import JsonFormatter
+from celery_logkit._context import _task_context
 from celery_logkit._vocabulary import LOGRECORD_ATTRS, EventRecord, TaskRecord
-from celery_logkit.context import _task_context
 from celery_logkit.schemas import SCHEMAS, Constant, Schema
 from celery_logkit.schemas._datadog_fields import STANDARD as DATADOG_FIELDS
 from celery_logkit.schemas.datadog import dd_ids

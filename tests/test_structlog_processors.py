@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 import celery_logkit
 from celery_logkit import JsonFormatter, add_task_context
-from celery_logkit.context import task_ended, task_started
+from celery_logkit._context import task_ended, task_started
 
 TRACER = TracerProvider().get_tracer("tests")
 

@@ -15,7 +15,7 @@ from celery import Celery, signals
 
 import celery_logkit
 from celery_logkit import _install
-from celery_logkit.context import TASK_FIELDS
+from celery_logkit._context import TASK_FIELDS
 from celery_logkit.testing import CapturedLogs, capture_logs
 
 pytest_plugins = ("pytester", "celery.contrib.pytest")

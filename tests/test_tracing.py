@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from celery_logkit.context import task_ended, task_started
-from celery_logkit.tracing import current_trace_ids, parse_traceparent, traceparent_ids
+from celery_logkit._context import task_ended, task_started
+from celery_logkit._tracing import current_trace_ids, parse_traceparent, traceparent_ids
 
 TRACER = TracerProvider().get_tracer("tests")
 PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import celery_logkit.worker as worker_module
-from celery_logkit.config import Options
-from celery_logkit.formatter import JsonFormatter
+import celery_logkit._worker as worker_module
+from celery_logkit._config import Options
+from celery_logkit._formatter import JsonFormatter
 
 
 def integration() -> worker_module.WorkerIntegration:

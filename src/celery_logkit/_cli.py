@@ -16,7 +16,7 @@ import click
 from celery import Celery
 from celery.bin.base import CeleryOption
 
-from .config import COMMAND_LINE, FORMATS
+from ._config import COMMAND_LINE, FORMATS
 from .schemas import SCHEMAS
 
 __all__ = ["COMMANDS", "add_worker_options", "from_worker_options", "option_params"]

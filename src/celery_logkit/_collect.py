@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from itertools import islice
 from typing import Any
 
+from ._context import _STRUCTLOG_VARS, _task_context, bound_fields
 from ._fields import reserved_fields
 from ._json import fit_fields
 from ._vocabulary import (
@@ -27,7 +28,6 @@ from ._vocabulary import (
     EventRecord,
     TaskRecord,
 )
-from .context import _STRUCTLOG_VARS, _task_context, bound_fields
 
 __all__ = [
     "UNPRINTABLE",

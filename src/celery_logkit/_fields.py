@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .context import _task_context
+from ._context import _task_context
 
 __all__ = [
     "PENDING_RESERVED",

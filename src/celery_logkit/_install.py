@@ -9,16 +9,16 @@ from typing import Any
 
 from celery import Celery, signals
 
-from . import _stdio, config
+from . import _config, _stdio
+from ._beat import BeatIntegration
+from ._celery_lines import CeleryLineArguments
 from ._cli import add_worker_options
+from ._config import Options
 from ._errors import report_internal_error
+from ._lifecycle import ReplacedCeleryLines, TaskLifecycle, follow_requests
+from ._redaction import redactor_for
 from ._threads import inherit_context
-from .beat import BeatIntegration
-from .celery_lines import CeleryLineArguments
-from .config import Options
-from .lifecycle import ReplacedCeleryLines, TaskLifecycle, follow_requests
-from .redaction import redactor_for
-from .worker import WorkerIntegration
+from ._worker import WorkerIntegration
 
 __all__ = ["Installation", "install"]
 
@@ -53,7 +53,7 @@ class Installation:
             except (TypeError, ValueError) as exc:
                 _log.error("celery-logkit settings and environment variables ignored: %s", exc)
                 resolved = Options.from_kwargs(self.given)
-            self._resolved = config.set_configured(resolved)
+            self._resolved = _config.set_configured(resolved)
         return self._resolved
 
     def refresh(self, command_line: Mapping[str, Any] | None = None) -> Options:
@@ -62,7 +62,7 @@ class Installation:
         A worker starting must not run on with options other than those asked for.
         """
         self.command_line = dict(command_line or {})
-        self._resolved = config.set_configured(self._resolve())
+        self._resolved = _config.set_configured(self._resolve())
         return self._resolved
 
     def _resolve(self) -> Options:
@@ -118,17 +118,17 @@ def install(app: Celery, **options: Any) -> Celery:
     """
     global _installation  # noqa: PLW0603 - signals are process-wide, so is this state
     Options.from_kwargs(options)
-    config.set_app_name(app.main)
+    _config.set_app_name(app.main)
     add_worker_options(app)
     if _installation is not None:
         _installation.app, _installation.given = app, dict(options)
         _installation._resolved = None
-        config.set_configured(None)
+        _config.set_configured(None)
         if _installation.beat is not None:
             _installation.beat.patch_app(app)
         return app
     installation = _installation = Installation(app, options)
-    config.set_configured(None, installation.options)
+    _config.set_configured(None, installation.options)
     inherit_context()
     worker = WorkerIntegration(installation.options, installation.refresh)
     installation.beat = beat = BeatIntegration(worker)

@@ -29,6 +29,8 @@ from ._collect import (
     event_fields,
     line_head,
 )
+from ._context import _task_context
+from ._identity import ServiceIdentity
 from ._vocabulary import (
     CONFLICTS,
     DURATION,
@@ -40,8 +42,6 @@ from ._vocabulary import (
     EventRecord,
     TaskRecord,
 )
-from .context import _task_context
-from .identity import ServiceIdentity
 from .schemas import Constant, Path, Schema
 
 __all__ = ["CACHED", "LineBuilder"]

@@ -23,7 +23,7 @@ from typing import Any
 
 from celery import signals
 
-from .formatter import JsonFormatter
+from ._formatter import JsonFormatter
 from .schemas import get_schema
 
 __all__ = ["CapturedLogs", "capture_logs"]

@@ -9,7 +9,7 @@ from celery import Celery
 from celery.exceptions import Retry
 
 import celery_logkit
-from celery_logkit.context import TASK_FIELDS
+from celery_logkit._context import TASK_FIELDS
 
 from ..helpers import Captured
 

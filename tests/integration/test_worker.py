@@ -11,7 +11,7 @@ from pathlib import Path
 import celery
 import pytest
 
-from celery_logkit.context import TASK_FIELDS
+from celery_logkit._context import TASK_FIELDS
 
 from .harness import Broker, Record, Worker, event_name
 from .helpers import make_broker

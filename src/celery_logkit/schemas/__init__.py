@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from celery_logkit import tracing
+from celery_logkit import _tracing
 
 __all__ = ["SCHEMAS", "Constant", "Path", "Schema", "get_schema"]
 
@@ -62,7 +62,7 @@ class Schema:
     duration_scale: float = 1.0
     standard: Mapping[str, str] = dataclasses.field(default_factory=dict)
     owned: frozenset[str] = frozenset()
-    trace_ids: TraceIds = tracing.trace_ids
+    trace_ids: TraceIds = _tracing.trace_ids
 
 
 def _schemas() -> dict[str, Schema]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 
-from celery_logkit import tracing
+from celery_logkit import _tracing
 from celery_logkit._vocabulary import CONFLICTS, EVENT, STACK_INFO, TASK_FIELDS
 
 from . import Schema
@@ -35,10 +35,10 @@ def dd_ids(trace_id: str, span_id: str) -> tuple[str, str]:
 def trace_ids(record: logging.LogRecord) -> tuple[str, str] | None:
     """Return ddtrace's injected ids as it wrote them, else the OpenTelemetry ones, converted."""
     if "dd.trace_id" in record.__dict__:
-        injected = tracing.ddtrace_ids(record)
+        injected = _tracing.ddtrace_ids(record)
         if injected is not None:
             return injected
-    ids = tracing.trace_ids(record)
+    ids = _tracing.trace_ids(record)
     return None if ids is None else dd_ids(*ids)
 
 

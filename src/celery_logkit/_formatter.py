@@ -16,14 +16,14 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
-from . import config
+from . import _config
+from ._config import Options
 from ._errors import report_internal_error
+from ._identity import resolve_identity
 from ._json import dumps_bytes
+from ._limits import cap
 from ._line import Line, LineBuilder
-from .config import Options
-from .identity import resolve_identity
-from .limits import cap
-from .redaction import redactor_for
+from ._redaction import redactor_for
 from .schemas import Schema, get_schema
 
 __all__ = ["JsonFormatter", "LineFormatter", "Processor"]
@@ -79,7 +79,7 @@ class LineFormatter(logging.Formatter):
         self.processors: tuple[Processor, ...] = tuple(processors or ())
         self._follows = not all(name in self._given for name in _FOLLOWED)
         self._options: Options | None = None
-        self._configure(config.configured())
+        self._configure(_config.configured())
 
     def _configure(self, options: Options) -> None:
         """Build the line's path from the given values, the rest from *options*."""
@@ -89,7 +89,7 @@ class LineFormatter(logging.Formatter):
             given.get("service", options.service),
             given.get("env", options.env),
             given.get("version", options.version),
-            app_name=config.app_name(),
+            app_name=_config.app_name(),
         )
         redactor = redactor_for(given.get("redact_keys", options.redact_keys))
         self.schema = schema
@@ -104,8 +104,8 @@ class LineFormatter(logging.Formatter):
 
     def line(self, record: logging.LogRecord) -> Line:
         """Return *record*'s line in the schema's names, after the user's processors."""
-        if self._follows and config._current is not self._options:
-            self._configure(config.configured())
+        if self._follows and _config._current is not self._options:
+            self._configure(_config.configured())
         line = self._builder.build(record)
         for processor in self.processors:
             line = processor(record, line)
@@ -180,8 +180,8 @@ class JsonFormatter(LineFormatter):
         about 1% of a line (docs/benchmarks.md).
         """
         try:
-            if self._follows and config._current is not self._options:
-                self._configure(config.configured())
+            if self._follows and _config._current is not self._options:
+                self._configure(_config.configured())
             line = self._builder.build(record)
             for processor in self.processors:
                 line = processor(record, line)

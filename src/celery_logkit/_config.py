@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import _fastpath, _parse
-from .limits import DEFAULT_MAX_LINE_BYTES
-from .redaction import DEFAULT_REDACT_KEYS
+from ._limits import DEFAULT_MAX_LINE_BYTES
+from ._redaction import DEFAULT_REDACT_KEYS
 from .schemas import SCHEMAS
 
 __all__ = [

@@ -29,9 +29,9 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from ._formatter import LineFormatter, Processor
 from ._json import _text, to_jsonable
 from ._vocabulary import TASK_FIELDS
-from .formatter import LineFormatter, Processor
 from .schemas.default import DEFAULT
 
 __all__ = ["ConsoleFormatter", "neutralise"]

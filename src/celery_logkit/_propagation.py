@@ -12,8 +12,8 @@ import time
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
-from .context import bound_fields
-from .redaction import REDACTED, Redactor
+from ._context import bound_fields
+from ._redaction import REDACTED, Redactor
 
 __all__ = ["HEADER", "MAX_KEYS", "MAX_VALUE_CHARS", "extract", "inject"]
 

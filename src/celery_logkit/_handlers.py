@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from . import _process
 from ._errors import report_internal_error
-from .formatter import LineFormatter
+from ._formatter import LineFormatter
 
 __all__ = ["LineHandler", "SharedLineLock"]
 

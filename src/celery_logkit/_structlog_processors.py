@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-from .context import _task_context
-from .tracing import current_trace_ids
+from ._context import _task_context
+from ._tracing import current_trace_ids
 
 __all__ = ["add_task_context"]
 

@@ -28,8 +28,8 @@ from typing import Any
 from celery.worker.consumer import consumer
 from celery.worker.request import Request
 
-from .config import Options
-from .redaction import redactor_for
+from ._config import Options
+from ._redaction import redactor_for
 
 __all__ = ["NOT_LOGGED", "PAYLOADS", "CeleryLineArguments"]
 

@@ -23,13 +23,13 @@ from celery.utils.nodenames import node_format
 from kombu.utils.url import maybe_sanitize_url
 
 from ._cli import from_worker_options
+from ._config import Options, set_configured, unknown_variables, unknown_variables_message
+from ._console import ConsoleFormatter
 from ._fields import add_to_foreign_handlers
+from ._formatter import JsonFormatter, LineFormatter
+from ._handlers import LineHandler, lock_for
+from ._lifecycle import log_event
 from ._stdio import redirect_stdouts_to_logger
-from .config import Options, set_configured, unknown_variables, unknown_variables_message
-from .console import ConsoleFormatter
-from .formatter import JsonFormatter, LineFormatter
-from .handlers import LineHandler, lock_for
-from .lifecycle import log_event
 
 __all__ = ["WorkerIntegration"]
 
@@ -82,7 +82,7 @@ class WorkerIntegration:
         """Give celery's own handlers on *loggers* the logkit formatter; return them.
 
         celery's plain stream handler (stderr, shared by the pool's processes) becomes a
-        :class:`~celery_logkit.handlers.LineHandler` on the same stream, with the same
+        :class:`~celery_logkit._handlers.LineHandler` on the same stream, with the same
         level and filters; file handlers (``-f``) keep their class.
         """
         adopted: list[logging.Handler] = []

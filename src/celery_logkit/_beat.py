@@ -20,8 +20,8 @@ from celery import Celery
 
 from ._cli import option_params
 from ._fields import add_to_foreign_handlers
-from .lifecycle import log_event
-from .worker import WorkerIntegration, _celery_version, _ours
+from ._lifecycle import log_event
+from ._worker import WorkerIntegration, _celery_version, _ours
 
 __all__ = ["BeatIntegration"]
 

@@ -31,15 +31,15 @@ from celery.exceptions import Reject, Retry, WorkerLostError
 from celery.utils.saferepr import saferepr
 from celery.worker.request import Request
 
-from . import context, propagation
+from . import _context, _propagation
 from ._collect import exception_text
+from ._config import Options
 from ._fields import keep_reserved
+from ._logger import get_logger
+from ._redaction import MAX_REPR_CHARS
+from ._redaction import redactor_for as _redactor
+from ._tracing import traceparent_ids
 from ._vocabulary import EVENT, LOGRECORD_ATTRS, TASK_FIELDS, EventRecord, TaskRecord
-from .config import Options
-from .logger import get_logger
-from .redaction import MAX_REPR_CHARS
-from .redaction import redactor_for as _redactor
-from .tracing import traceparent_ids
 
 __all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle", "follow_requests", "log_event"]
 
@@ -99,9 +99,9 @@ def _chosen_repr(given: object, value: Any) -> str | None:
 
 def _duration_ms(task_id: object) -> float | None:
     """How long *task_id* has been running, if it is the task running here."""
-    if task_id is None or context._task_context.get().get("task_id") != task_id:
+    if task_id is None or _context._task_context.get().get("task_id") != task_id:
         return None
-    return _ms(context.running_for())
+    return _ms(_context.running_for())
 
 
 def _describe(exc: object) -> str:
@@ -246,11 +246,11 @@ class TaskLifecycle:
 
     def _task(self, task_id: str | None, task: Any, request: Any = None) -> dict[str, Any]:
         """Return *task_id*'s context: the running task's, else what the worker saw."""
-        running = context._task_context.get()
+        running = _context._task_context.get()
         if task_id is not None and running.get("task_id") == task_id:
             return dict(running)
         if request is not None and getattr(request, "id", None) == task_id:
-            return context.task_context_from_request(task.name, request)
+            return _context.task_context_from_request(task.name, request)
         known = self._received.get(task_id)
         if known is not None:
             return dict(known)
@@ -285,7 +285,7 @@ class TaskLifecycle:
         if isinstance(headers, dict):
             with contextlib.suppress(Exception):  # never break .delay()
                 options = self.options()
-                propagation.inject(headers, options.propagate, _redactor(options.redact_keys))
+                _propagation.inject(headers, options.propagate, _redactor(options.redact_keys))
 
     def after_task_publish(
         self, sender: str | None = None, headers: Any = None, routing_key: Any = None, **kw: Any
@@ -303,7 +303,7 @@ class TaskLifecycle:
         }
         self._emit(
             "task_enqueued",
-            context._task_context.get(),
+            _context._task_context.get(),
             "Task %s[%s] enqueued",
             (child_name, child_id),
             fields,
@@ -315,7 +315,7 @@ class TaskLifecycle:
         """``task_received`` (DEBUG): the worker took the message."""
         if request is None:
             return
-        task = context.task_context_from_request(request.name, request)
+        task = _context.task_context_from_request(request.name, request)
         self._received.remember(task.get("task_id"), task)
         eta = getattr(request, "eta", None)
         self._emit(
@@ -386,9 +386,9 @@ class TaskLifecycle:
         if task is None:
             return
         options = self.options()
-        propagated, published = propagation.extract(task.request, options.propagate)
-        context.task_started(task, propagated, traceparent_ids(task.request))
-        current = context._task_context.get()
+        propagated, published = _propagation.extract(task.request, options.propagate)
+        _context.task_started(task, propagated, traceparent_ids(task.request))
+        current = _context._task_context.get()
         wait = None if published is None else max(0.0, time.time() - published)
         fields: dict[str, Any] = {
             "attempt": current.get("retries", 0) + 1,
@@ -420,7 +420,7 @@ class TaskLifecycle:
         state: str | None = None,
         **_: Any,
     ) -> None:
-        """Log how the attempt ended when no other signal says so; drop the task's context.
+        """Log how the attempt ended when no other signal says so; drop the task's _context.
 
         Two endings reach no other receiver where the task ran: a ``Reject`` raised by
         the task (``task_rejected``), and, in an eager call that propagates exceptions
@@ -443,7 +443,7 @@ class TaskLifecycle:
                     else:
                         self.on_task_failure(sender=sender, task_id=task_id, exception=exc)
         finally:
-            context.task_ended()
+            _context.task_ended()
 
     def _rejected(self, task: Mapping[str, Any], reason: str | None, *, requeue: bool) -> None:
         """``task_rejected`` (WARNING): the attempt's message was dropped or requeued."""
@@ -682,7 +682,7 @@ class ReplacedCeleryLines(logging.Filter):
             return True
         if not self.keep() and self._replaced(msg, record.args):
             return False
-        if isinstance(record.args, tuple) and not context._task_context.get():
+        if isinstance(record.args, tuple) and not _context._task_context.get():
             task = self.lifecycle.task_of_line(record.args)
             if task is not None:
                 record.__dict__.update(task)

@@ -21,7 +21,7 @@ from typing import Any
 from opentelemetry import context as _otel_context
 from opentelemetry import trace as _otel
 
-from .context import _frame, current_task_trace
+from ._context import _frame, current_task_trace
 
 __all__ = [
     "current_trace_ids",
