@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import enum
 import io
 import json
 import logging
@@ -365,3 +366,13 @@ def test_nan_and_infinities_are_null_and_shallow_lines_stay_whole() -> None:
     assert (line["nan"], line["inf"]) == (None, None)
     assert levels(line) == 9
     assert "<too deep>" not in json.dumps(line)
+
+
+def test_a_key_of_a_str_subclass_is_written_as_its_text() -> None:
+    class Status(enum.StrEnum):
+        PAID = "paid"
+
+    record = logging.LogRecord("proj", logging.INFO, __file__, 1, "m", (), None)
+    record.__dict__.update({"counts": {Status.PAID: 3}, "order_id": 11})
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["counts"], line["order_id"]) == ({"paid": 3}, 11)

@@ -325,3 +325,20 @@ class TestRecordsAnyFormatterReads:
         assert (ours["name"], ours["args"], ours["order_id"]) == ("n", [1], 7)
         assert (ours["task_id"], ours["logger"]) == ("t-1", "proj.tasks.others")
         assert "extra" not in ours, "the task context on the record is no conflict"
+
+
+def test_a_side_formatter_sees_the_callers_secrets_redacted() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(PjlJsonFormatter())
+    handler.addFilter(celery_logkit.TaskContextFilter())
+    logger = get_logger("proj.tasks.side_secrets")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("login", api_key="k1", extra={"password": "p1", "nested": {"token": "t"}})
+    finally:
+        logger.removeHandler(handler)
+    line = json.loads(stream.getvalue())
+    assert (line["api_key"], line["password"]) == ("[REDACTED]", "[REDACTED]")
+    assert line["nested"] == {"token": "[REDACTED]"}

@@ -219,3 +219,15 @@ def test_dataclasses_in_args_are_redacted_by_their_repr() -> None:
 class _Card:
     card_number: str
     holder: str
+
+
+def test_a_key_whose_lower_lies_does_not_poison_the_verdicts() -> None:
+    class Liar(str):
+        __slots__ = ()
+
+        def lower(self) -> str:
+            return "x"
+
+    redactor = Redactor()
+    assert redactor.redact({Liar("db_password"): "s"}) == {Liar("db_password"): REDACTED}
+    assert redactor.redact({"db_password": "s"}) == {"db_password": REDACTED}

@@ -442,7 +442,7 @@ def test_an_ecs_field_whose_value_does_not_fit_its_type_is_a_conflict() -> None:
         "client.ip": "not an ip",
         "http.response.status_code": "two hundred",
         "user": "bob",
-        "host.hostname": "forged",
+        "host": {"hostname": "forged"},
     }
     assert "client" not in line
     assert "user" not in line
@@ -539,3 +539,17 @@ def test_a_schema_of_one_s_own_is_a_description() -> None:
         "k": 2,
     }  # fmt: skip
     assert SCHEMAS["default"] is DEFAULT
+
+
+def test_a_caller_cannot_write_the_default_schema_s_event() -> None:
+    line = one_line("default", event="task_failed", duration_ms=3)
+    assert "event" not in line
+    assert line["conflicts"] == {"event": "task_failed", "duration_ms": 3}
+
+
+@pytest.mark.parametrize(
+    "alias", ["syslog.hostname", "contextMap.dd.trace_id", "severity", "hostname"]
+)
+def test_datadog_s_aliases_of_reserved_attributes_are_conflicts(alias: str) -> None:
+    line = one_line("datadog", **{alias: "forged"})
+    assert line["conflicts"] == {alias: "forged"}

@@ -149,10 +149,10 @@ def _add_record_fields(record: logging.LogRecord, fields: dict[str, Any]) -> Non
         elif key in _INIT_ATTRS:
             fields.update((k, v) for k, v in values.items() if k not in skip)
             break
-    if not _TASK_FIELDS.isdisjoint(fields):
-        _drop_the_task(record, fields)
     if from_structlog:
         fields.update((k, v) for k, v in from_structlog.items() if k not in STRUCTLOG_DROPPED)
+    if not _TASK_FIELDS.isdisjoint(fields):
+        _drop_the_task(record, fields)
 
 
 def _drop_the_task(record: logging.LogRecord, fields: dict[str, Any]) -> None:

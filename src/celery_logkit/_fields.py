@@ -23,6 +23,7 @@ __all__ = [
     "add_task_context",
     "add_to_foreign_handlers",
     "keep_reserved",
+    "redact_attributes",
     "reserved_fields",
     "set_fields",
 ]
@@ -93,20 +94,40 @@ def add_task_context(record: logging.LogRecord) -> None:
 
 
 class TaskContextFilter(logging.Filter):
-    """A handler filter that puts the running task's context on each record it passes.
+    """A handler filter: the running task's context on each record, its secrets redacted.
 
     For a handler whose formatter is not celery-logkit's (python-json-logger,
     ecs-logging, a ``%(task_id)s`` format): it then finds ``task_id``, ``task_name``...
-    as record attributes.  A worker gives it to every such handler once logging is set
-    up (:func:`add_to_foreign_handlers`); a handler added later takes it by hand::
+    as record attributes, and the values of the caller's fields under secret-looking keys
+    (``redact_keys``) as ``[REDACTED]``, as celery-logkit's own lines show them.  A
+    worker gives it to every such handler once logging is set up
+    (:func:`add_to_foreign_handlers`); a handler added later takes it by hand::
 
         handler.addFilter(celery_logkit.TaskContextFilter())
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Add the context (the keys the record lacks); never drop the record."""
+        """Add the context (the keys the record lacks), redact; never drop the record."""
         add_task_context(record)
+        redact_attributes(record)
         return True
+
+
+def redact_attributes(record: logging.LogRecord) -> None:
+    """Redact, on *record* itself, the caller's attributes under secret-looking keys."""
+    from ._config import configured  # noqa: PLC0415 - the configuration imports this module
+    from ._redaction import REDACTED, redactor_for  # noqa: PLC0415
+
+    redactor = redactor_for(configured().redact_keys)
+    if not redactor.patterns:
+        return
+    values = record.__dict__
+    for key in [k for k in values if k not in RESERVED_KEYS and not k.startswith("dd.")]:
+        value = values[key]
+        if redactor.is_secret(key):
+            values[key] = REDACTED
+        elif isinstance(value, Mapping | list | tuple):
+            values[key] = redactor.redact(value)
 
 
 def add_to_foreign_handlers(ours: Callable[[logging.Formatter | None], bool]) -> None:

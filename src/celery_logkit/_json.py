@@ -164,8 +164,8 @@ def _jsonable(value: Any, depth: int, seen_ids: frozenset[int]) -> Any:
 
 
 def _key(key: object, depth: int, seen: frozenset[int]) -> str:
-    if isinstance(key, str):
-        return _text(key)
+    if isinstance(key, str):  # a subclass (StrEnum) as its plain text: orjson wants str keys
+        return _text(key if type(key) is str else str.__str__(key))
     converted = to_jsonable(key, depth + 1, seen)
     return converted if isinstance(converted, str) else str(converted)
 

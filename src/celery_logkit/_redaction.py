@@ -92,8 +92,11 @@ class Redactor:
 
     def is_secret(self, key: object) -> bool:
         """Whether values under *key* are redacted."""
-        if not isinstance(key, str):
-            key = str(key)
+        if type(key) is not str:  # a subclass's own lower() or __eq__ must not poison the cache
+            try:
+                key = str.__str__(key) if isinstance(key, str) else str(key)
+            except Exception:  # noqa: BLE001 - a key that cannot be read: its value is hidden
+                return True
         verdict = self._verdicts.get(key)
         if verdict is None:
             normal = _NORMALISE.sub("", key.lower())

@@ -88,6 +88,7 @@ STRUCTLOG_ATTRS = frozenset({"_logger", "_name", "_from_structlog"})
 
 STRUCTLOG_DROPPED = frozenset(
     {"event", "level", "logger", "timestamp", "exc_info", "exception", "_record", "_from_structlog"}
+    | {"stack_info"}
 )
 """An event dict's keys the line has its own value for (rendered from the record)."""
 

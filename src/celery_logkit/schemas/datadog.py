@@ -20,7 +20,7 @@ from celery_logkit import _tracing
 from celery_logkit._vocabulary import CONFLICTS, EVENT, STACK_INFO, TASK_FIELDS
 
 from . import Schema
-from ._datadog_fields import RESERVED, STANDARD
+from ._datadog_fields import PREPROCESSING, RESERVED, STANDARD
 
 __all__ = ["DATADOG", "dd_ids", "trace_ids"]
 
@@ -76,8 +76,8 @@ DATADOG = Schema(
     duration_scale=1_000_000,
     standard={**STANDARD, "ddtags": RESERVED["ddtags"]},
     owned=frozenset(RESERVED.keys() - {"ddtags"})
-    | {"timestamp", "date", "@timestamp", "env", "version", "hostname", "span_id", "dd"}
-    | {"error", "celery", "task_id", "task_name", CONFLICTS},
+    | {name.split(".")[0] for names in PREPROCESSING.values() for name in names}
+    | {"timestamp", "env", "version", "dd", "error", "celery", *TASK_FIELDS, CONFLICTS},
     trace_ids=trace_ids,
 )
 """The Datadog schema."""

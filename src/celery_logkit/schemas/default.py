@@ -41,6 +41,8 @@ DEFAULT = Schema(
         "origin.function": ("origin", "function"),
         CONFLICTS: (CONFLICTS,),
     },
-    owned=frozenset({"error", STACK_INFO, CONFLICTS, "trace_id", "span_id", *TASK_FIELDS}),
+    owned=frozenset(
+        {EVENT, DURATION, "error", STACK_INFO, CONFLICTS, "trace_id", "span_id", *TASK_FIELDS}
+    ),
 )
 """The default schema."""

@@ -62,7 +62,7 @@ ECS = Schema(
     standard=FIELDS,
     owned=frozenset(
         {"@timestamp", "log.level", "ecs.version", "message", "error", "trace", "span"}
-        | {"celery", "task_id", "task_name", CONFLICTS}
+        | {"celery", "process", "host", *TASK_FIELDS, CONFLICTS}
     ),
 )
 """The ECS schema."""
