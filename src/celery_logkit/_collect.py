@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from itertools import islice
 from typing import Any
 
+from . import _fields
 from ._context import _STRUCTLOG_VARS, _task_context, bound_fields
 from ._fields import reserved_fields
 from ._json import fit_fields
@@ -184,9 +185,10 @@ def caller_fields(record: logging.LogRecord, redact: FieldsFilter | None) -> dic
     if record.__class__ is not EventRecord:
         if len(record.__dict__) > _INIT_COUNT:
             _add_record_fields(record, fields)
-        reserved = reserved_fields(record)
-        if reserved:
-            fields.update(reserved)
+        if _fields._keeps_reserved:  # most programs never keep any: no call per line
+            reserved = reserved_fields(record)
+            if reserved:
+                fields.update(reserved)
     if fields:
         if redact is not None:
             fields = redact(fields)

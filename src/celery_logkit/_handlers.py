@@ -261,9 +261,10 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         """Write *record*'s line in one piece."""
         try:
             formatter = self.formatter
-            if formatter is not self._seen[0]:
-                self._seen = (formatter, _writes_bytes(formatter))
-            if self._seen[1]:
+            seen = self._seen
+            if formatter is not seen[0]:
+                seen = self._seen = (formatter, _writes_bytes(formatter))
+            if seen[1]:
                 end = self.terminator
                 data = formatter.format_bytes(record) + (  # type: ignore[union-attr]
                     b"\n" if end == "\n" else end.encode("utf-8", "backslashreplace")

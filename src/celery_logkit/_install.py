@@ -49,11 +49,11 @@ class Installation:
         """
         if self._resolved is None:
             try:
-                resolved = self._resolve()
+                self._resolved = _config.set_configured(self._resolve())
             except (TypeError, ValueError) as exc:
+                # In force before the error is logged: the line's formatter reads them.
+                self._resolved = _config.set_configured(Options.from_kwargs(self.given))
                 _log.error("celery-logkit settings and environment variables ignored: %s", exc)
-                resolved = Options.from_kwargs(self.given)
-            self._resolved = _config.set_configured(resolved)
         return self._resolved
 
     def refresh(self, command_line: Mapping[str, Any] | None = None) -> Options:

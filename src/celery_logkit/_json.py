@@ -19,7 +19,7 @@ import json
 import math
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 _orjson: Any
@@ -32,6 +32,7 @@ __all__ = [
     "FIELD_DEPTH",
     "MAX_DEPTH",
     "dumps_bytes",
+    "dumps_or_raise",
     "fit_fields",
     "to_jsonable",
 ]
@@ -243,3 +244,10 @@ else:  # pragma: no cover
     def dumps_bytes(event: Mapping[str, Any]) -> bytes:
         """Return *event* as compact UTF-8 JSON: one line, always valid."""
         return _rebuilt(event)
+
+
+dumps_or_raise: Callable[[Mapping[str, Any]], bytes] = (
+    dumps_bytes if _orjson is None else _orjson_dumps
+)
+"""orjson's encoder as :func:`dumps_bytes` calls it: ``TypeError`` for a value only the
+rebuilt path writes.  For the formatter's line, which saves a call on every line."""

@@ -77,6 +77,7 @@ class StructuredLogger(logging.Logger):
     if _fastpath.ENABLED:
         _log = _fastpath.log  # type: ignore[assignment]  # positional-only, fields
         findCaller = _fastpath.find_caller
+        handle = _fastpath.handle
     else:
         _log = _log_through_stdlib  # type: ignore[assignment]
         callHandlers = _call_handlers
@@ -185,7 +186,7 @@ class _DelegatingStructuredLogger(StructuredLogger):
     callHandlers = _call_handlers
 
 
-_OWN_METHODS = ("_log", "findCaller", "makeRecord")
+_OWN_METHODS = ("_log", "findCaller", "handle", "makeRecord")
 """What StructuredLogger re-implements: a logger class overriding one keeps its own."""
 
 

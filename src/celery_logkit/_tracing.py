@@ -13,6 +13,7 @@ one trace whichever tracer made it; ddtrace's ``"0"`` (no span) counts as none.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 from collections.abc import Mapping
@@ -64,10 +65,27 @@ try:
 except ImportError:  # pragma: no cover - an API without it: the public path only
     _SPAN_KEY = None
 
+# The variable the API's default runtime context keeps the current context in: reading it
+# skips get_current()'s two calls on every line (docs/benchmarks.md, "Trace ids").  Any
+# other runtime context (OTEL_PYTHON_CONTEXT) is read through the public function.
+_CURRENT: contextvars.ContextVar[Any] | None = getattr(
+    getattr(_otel_context, "_RUNTIME_CONTEXT", None), "_current_context", None
+)
+if not isinstance(_CURRENT, contextvars.ContextVar):  # pragma: no cover
+    _CURRENT = None
+
+
+def _span_active() -> bool:
+    """Whether an OpenTelemetry span may be active (always, without the private key)."""
+    if _SPAN_KEY is None:
+        return True
+    current = _otel_context.get_current() if _CURRENT is None else _CURRENT.get()
+    return current.get(_SPAN_KEY) is not None
+
 
 def current_trace_ids() -> tuple[str, str] | None:
     """Return the active span's ``(trace_id, span_id)`` as hex, else the task's parent's."""
-    if _SPAN_KEY is None or _otel_context.get_current().get(_SPAN_KEY) is not None:
+    if _span_active():
         context = _otel.get_current_span().get_span_context()
         if context.is_valid:
             return _otel.format_trace_id(context.trace_id), _otel.format_span_id(context.span_id)
@@ -108,7 +126,11 @@ def trace_ids(record: logging.LogRecord) -> tuple[str, str] | None:
 
     An OpenTelemetry span (or the task's ``traceparent``) first, else ddtrace's ids.
     """
-    if _SPAN_KEY is None or _otel_context.get_current().get(_SPAN_KEY) is not None:
+    if (
+        _SPAN_KEY is None
+        or (_otel_context.get_current() if _CURRENT is None else _CURRENT.get()).get(_SPAN_KEY)
+        is not None
+    ):
         ids = current_trace_ids()
     else:
         frame = _frame.get()
