@@ -66,7 +66,8 @@ except ImportError:  # pragma: no cover - an API without it: the public path onl
     _SPAN_KEY = None
 
 # The variable the API's default runtime context keeps the current context in: reading it
-# skips get_current()'s two calls on every line (docs/benchmarks.md, "Trace ids").  Any
+# skips get_current()'s two calls on every line (docs/benchmarks.md, "One path from
+# record to line").  Any
 # other runtime context (OTEL_PYTHON_CONTEXT) is read through the public function.
 _CURRENT: contextvars.ContextVar[Any] | None = getattr(
     getattr(_otel_context, "_RUNTIME_CONTEXT", None), "_current_context", None
