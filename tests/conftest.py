@@ -36,6 +36,7 @@ def _configuration_restored() -> Iterator[None]:
     from celery_logkit import _config, _install
 
     saved = (_config._current, _config._source, _config._app_name, _install._installation)
+    _config._app_name = None  # no service named after an app another test module installed
     try:
         yield
     finally:

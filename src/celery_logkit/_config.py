@@ -308,7 +308,7 @@ def configured() -> Options:
     if current is not None:
         return current
     if _source is not None:
-        return _source()
+        return set_configured(_source())
     try:
         current = Options.resolve({}, {})
     except (TypeError, ValueError):
