@@ -24,6 +24,8 @@ from typing import Any, NamedTuple
 
 import structlog.contextvars as _structlog_cv
 
+from ._vocabulary import TASK_FIELDS
+
 __all__ = [
     "TASK_FIELDS",
     "bind_contextvars",
@@ -40,17 +42,6 @@ __all__ = [
     "unbind_contextvars",
 ]
 
-TASK_FIELDS = (
-    "task_id",
-    "task_name",
-    "retries",
-    "root_id",
-    "parent_id",
-    "group_id",
-    "queue",
-    "worker",
-)
-"""The task context's keys, in the order they appear on a line."""
 
 _EMPTY: Mapping[str, Any] = {}
 _task_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(

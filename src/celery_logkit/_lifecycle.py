@@ -34,12 +34,12 @@ from celery.worker.request import Request
 from . import _context, _propagation
 from ._collect import exception_text
 from ._config import Options
-from ._fields import keep_reserved
+from ._fields import set_fields
 from ._logger import get_logger
 from ._redaction import MAX_REPR_CHARS
 from ._redaction import redactor_for as _redactor
 from ._tracing import traceparent_ids
-from ._vocabulary import EVENT, LOGRECORD_ATTRS, TASK_FIELDS, EventRecord, TaskRecord
+from ._vocabulary import EVENT, TASK_FIELDS, EventRecord, TaskRecord
 
 __all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle", "follow_requests", "log_event"]
 
@@ -204,11 +204,7 @@ def log_event(
     values[EVENT] = event
     values.update(task)
     if fields:
-        kept = {k: v for k, v in fields.items() if v is not None}
-        reserved = {k: kept.pop(k) for k in LOGRECORD_ATTRS.intersection(kept)}
-        values.update(kept)
-        if reserved:
-            keep_reserved(record, reserved)
+        set_fields(record, {k: v for k, v in fields.items() if v is not None})
     record.exc_text = exc_text
     target.handle(record)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,24 +13,32 @@ from .harness import Broker, Worker
 pytestmark = pytest.mark.worker
 
 
+def _run_task(
+    broker: Broker, tmp_path: Path, logfile: Path, task: str, *args: Any
+) -> tuple[str, str]:
+    """Run *task* in a solo worker writing the console format to *logfile*.
+
+    Return the task's id and its ``succeeded`` line.
+    """
+    worker = Worker(
+        broker, tmp_path, pool="solo", extra_args=["-f", str(logfile), "--logkit-format", "console"]
+    )
+    worker.start(wait_ready=False)
+    try:
+        task_id = worker.send(task, *args)
+        succeeded = _wait_for_line(logfile, f"worker_app.{task}[{task_id}] succeeded", worker)
+    finally:
+        worker.stop()
+    return task_id, succeeded
+
+
 def test_a_real_workers_task_lines_are_short(fs_broker: Broker, tmp_path: Path) -> None:
     """A task line shows ``name[short id]``, not the task's nine context keys.
 
     The lifecycle lines say the task in celery's words and do not repeat it.
     """
     logfile = tmp_path / "worker.log"
-    worker = Worker(
-        fs_broker,
-        tmp_path,
-        pool="solo",
-        extra_args=["-f", str(logfile), "--logkit-format", "console"],
-    )
-    worker.start(wait_ready=False)
-    try:
-        task_id = worker.send("log_styles", "tok")
-        succeeded = _wait_for_line(logfile, f"worker_app.log_styles[{task_id}] succeeded", worker)
-    finally:
-        worker.stop()
+    task_id, succeeded = _run_task(fs_broker, tmp_path, logfile, "log_styles", "tok")
     (percent,) = [line for line in _lines(logfile) if " percent style tok 7 " in line]
     assert f" info     worker_app.log_styles[{task_id[:8]}] percent style tok 7 [worker_app]" in (
         percent
@@ -55,18 +64,7 @@ def test_a_bound_awkward_value_keeps_the_console_lines_whole(
     ``-f FILE`` with the console format: a strict UTF-8 file, no ``backslashreplace``.
     """
     logfile = tmp_path / "worker.log"
-    worker = Worker(
-        fs_broker,
-        tmp_path,
-        pool="solo",
-        extra_args=["-f", str(logfile), "--logkit-format", "console"],
-    )
-    worker.start(wait_ready=False)
-    try:
-        task_id = worker.send("bind_awkward", "req-\udcff")
-        succeeded = _wait_for_line(logfile, f"worker_app.bind_awkward[{task_id}] succeeded", worker)
-    finally:
-        worker.stop()
+    task_id, succeeded = _run_task(fs_broker, tmp_path, logfile, "bind_awkward", "req-\udcff")
     (after,) = [line for line in _lines(logfile) if " after binding [worker_app] " in line]
     assert f" worker_app.bind_awkward[{task_id[:8]}] after binding " in after, after
     for line in (after, succeeded):
