@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from types import SimpleNamespace
 
+import pytest
 from celery.app import trace
 from celery.exceptions import Retry
+from celery.worker import state as worker_state
 
 from celery_logkit._config import Options
 from celery_logkit._lifecycle import ReplacedCeleryLines, TaskLifecycle, _signame
@@ -30,6 +32,7 @@ def test_celery_lines_replaced_unless_kept() -> None:
         record("celery.app.trace", trace.LOG_FAILURE.strip(), {}),
         record("celery.app.trace", trace.LOG_RETRY, {}),
         record("celery.app.trace", trace.LOG_REJECTED.strip(), {}),
+        record("celery.app.trace", trace.LOG_IGNORED, {"description": "ignored"}),
         record("celery.worker.strategy", trace.LOG_RECEIVED, {}),
         record("celery.worker.request", "Discarding revoked task: %s[%s]", "t", "1"),
         record("celery.worker.request", "Task handler raised error: %r", exc),
@@ -37,7 +40,11 @@ def test_celery_lines_replaced_unless_kept() -> None:
     kept = [
         record("celery.worker.request", "Task handler raised error: %r", RuntimeError("other")),
         record("celery.worker.request", "Soft time limit (%ss) exceeded for %s[%s]", 1, "t", "1"),
-        record("celery.app.trace", trace.LOG_IGNORED, {}),
+        record(
+            "celery.app.trace",
+            trace.LOG_IGNORED,
+            {"description": "Task already completed successfully."},
+        ),
     ]
     assert [replaced.filter(r) for r in dropped] == [False] * len(dropped)
     assert all(replaced.filter(r) for r in kept)
@@ -105,11 +112,13 @@ def test_an_exception_whose_str_raises_is_still_described(captured: Captured) ->
     assert error["stack_trace"].endswith(f"BadStr: {UNPRINTABLE}"), "message and stack agree"
 
 
-def test_a_main_process_line_naming_a_task_gets_its_context(captured: Captured) -> None:
+def test_a_main_process_line_naming_a_task_gets_its_context(
+    captured: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lifecycle = TaskLifecycle(Options)
     replaced = ReplacedCeleryLines(lifecycle, lambda: False)
     request = SimpleNamespace(id="t1", name="proj.slow", eta=None, hostname="w@h", retries=0)
-    lifecycle.on_task_received(request=request)
+    monkeypatch.setitem(worker_state.requests, "t1", request)  # as the worker reserves it
     template = "Hard time limit (%ss) exceeded for %s[%s]"
     line = record("celery.worker.request", template, 1, "proj.slow", "t1")
     other = record("celery.worker.request", template, 1, "proj.slow", "unknown")

@@ -7,6 +7,7 @@ import logging
 import sys
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -48,3 +49,29 @@ def test_warnings_before_logging_is_set_up_go_to_the_logfile(
         warnings.warn("running as root", RuntimeWarning, stacklevel=1)
     (record,) = [json.loads(line) for line in logfile.read_text().splitlines()]
     assert record["message"] == "RuntimeWarning: running as root"
+
+
+@pytest.mark.parametrize(
+    ("deduplicate", "set_by_app", "expected"),
+    [
+        (False, None, ["WARNING", "WARNING"]),
+        # a redelivered task that already succeeded is "ignored" with no signal: kept
+        (True, None, ["WARNING", "NOTSET"]),
+        (False, "celery.app.trace", ["WARNING", "DEBUG"]),
+    ],
+)
+def test_celery_builds_no_line_an_event_replaces(
+    deduplicate: bool, set_by_app: str | None, expected: list[str]
+) -> None:
+    """At WARNING, celery's strategy and tracer skip their INFO lines; a level set is kept."""
+    names = ("celery.worker.strategy", "celery.app.trace")
+    saved = {name: logging.getLogger(name).level for name in names}
+    try:
+        for name in names:
+            logging.getLogger(name).setLevel(logging.DEBUG if name == set_by_app else 0)
+        conf = SimpleNamespace(worker_deduplicate_successful_tasks=deduplicate)
+        worker_module._skip_replaced_lines(SimpleNamespace(conf=conf))
+        assert [logging.getLevelName(logging.getLogger(n).level) for n in names] == expected
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)

@@ -22,6 +22,8 @@ from ._json import fit_fields
 from ._vocabulary import (
     CELERY_PAYLOAD,
     DDTRACE_ATTRS,
+    DURATION,
+    EVENT,
     LOGRECORD_ATTRS,
     STRUCTLOG_ATTRS,
     STRUCTLOG_DROPPED,
@@ -196,10 +198,15 @@ def caller_fields(record: logging.LogRecord, redact: FieldsFilter | None) -> dic
     return fields
 
 
+_NOT_EVENT_FIELDS = _NOT_FIELDS | {EVENT, DURATION} | _TASK_FIELDS
+
+
 def event_fields(record: logging.LogRecord) -> dict[str, Any]:
-    """Return an :class:`EventRecord`'s own attributes past stdlib's: the event's fields."""
+    """Return an :class:`EventRecord`'s own fields (its name, duration and task aside)."""
     values = record.__dict__
-    fields = {k: v for k, v in islice(values.items(), _INIT_COUNT, None) if k not in _NOT_FIELDS}
+    fields = {
+        k: v for k, v in islice(values.items(), _INIT_COUNT, None) if k not in _NOT_EVENT_FIELDS
+    }
     reserved = reserved_fields(record)
     if reserved:
         fields.update(reserved)

@@ -49,6 +49,7 @@ DEFAULT_EVENT_LEVELS: Mapping[str, int] = {
     "task_started": logging.INFO,
     "task_retrying": logging.WARNING,
     "task_succeeded": logging.INFO,
+    "task_ignored": logging.INFO,
     "task_failed": logging.ERROR,
     "task_failed_expected": logging.INFO,
     "task_revoked": logging.WARNING,

@@ -18,11 +18,13 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from time import monotonic
 from typing import Any, NamedTuple
 
 import structlog.contextvars as _structlog_cv
+from celery.app.task import Context
+from celery.worker.request import Request
 
 from ._vocabulary import TASK_FIELDS
 
@@ -122,12 +124,17 @@ def bound_fields() -> dict[str, Any]:
     make itself (structlog called directly, a new thread) walks the context, whose size
     grows with every key name bound and unbound in it.
     """
+    return dict(_bound())
+
+
+def _bound() -> Mapping[str, Any]:
+    """:func:`bound_fields` without the copy, for logkit's own reading (never mutated)."""
     context = contextvars.copy_context()
     last = _last.context
     if last is None or not _unchanged(last, context, _last.pairs):
         _last.fields, _last.pairs = _read_bound(context)
         _last.context = context
-    return dict(_last.fields)
+    return _last.fields
 
 
 def _remember(fields: Mapping[str, Any]) -> None:
@@ -201,27 +208,43 @@ def task_context_from_request(task_name: str, request: Any) -> dict[str, Any]:
     values are left out rather than written as ``null``: ``group_id`` only appears for
     members of a group, ``parent_id`` only for tasks that have a parent.
     """
+    get = _reader(request)
+    info = get("delivery_info") or _EMPTY
+    queue = info.get("queue") or info.get("routing_key")
+    values = (
+        get("id"),
+        get("shadow") or task_name,
+        get("retries") or 0,
+        get("root_id"),
+        get("parent_id"),
+        get("group"),
+        str(queue) if queue else None,
+        get("hostname"),
+    )
+    return {k: v for k, v in zip(TASK_FIELDS, values, strict=True) if v is not None}
+
+
+def _reader(request: Any) -> Callable[[str], Any]:
+    """Return a function reading a field of *request* by its message's name.
+
+    A worker ``Request``'s message dict and a task ``Context``'s own attributes hold
+    every field these read (read directly: a task's start reads them every time);
+    anything else is read attribute first, then from its ``request_dict``.
+    """
     message = getattr(request, "request_dict", None)
-    if not isinstance(message, Mapping):
+    if isinstance(message, Mapping):
+        if isinstance(request, Request):  # its attributes are its message's values
+            return message.get
+    elif isinstance(request, Context):  # what the message set; the class holds defaults
+        return vars(request).get  # type: ignore[no-any-return]
+    else:
         message = _EMPTY
 
     def field(name: str) -> Any:
         value = getattr(request, name, None)
         return message.get(name) if value is None else value
 
-    info = field("delivery_info") or _EMPTY
-    queue = info.get("queue") or info.get("routing_key")
-    values = (
-        field("id"),
-        field("shadow") or task_name,
-        field("retries") or 0,
-        field("root_id"),
-        field("parent_id"),
-        field("group"),
-        str(queue) if queue else None,
-        field("hostname"),
-    )
-    return {k: v for k, v in zip(TASK_FIELDS, values, strict=True) if v is not None}
+    return field
 
 
 class _TaskFrame(NamedTuple):
@@ -230,7 +253,7 @@ class _TaskFrame(NamedTuple):
     started_at: float
     trace: tuple[str, str] | None
     outer_task_context: Mapping[str, Any]
-    outer_bound: dict[str, Any]
+    outer_bound: Mapping[str, Any]
     outer: _TaskFrame | None
 
 
@@ -252,12 +275,14 @@ def task_started(
     celery sends ``task_prerun`` and ``task_postrun`` in pairs, in the same thread, and
     nested eager calls nest them: a stack of frames restores each level.
     """
-    bound = bound_fields()
+    bound = _bound()
     _frame.set(_TaskFrame(monotonic(), trace, _task_context.get(), bound, _frame.get()))
     _task_context.set(task_context_from_request(task.name, task.request))
     if propagated:
         _structlog_cv.bind_contextvars(**propagated)
-    _remember({**bound, **(propagated or _EMPTY)})
+        _remember({**bound, **propagated})
+    else:
+        _last.context = contextvars.copy_context()  # the same keys bound; a new state
 
 
 def task_ended() -> None:
@@ -266,10 +291,13 @@ def task_ended() -> None:
     if frame is None:
         _task_context.set(_EMPTY)
         return
-    now = bound_fields()
+    now = _bound()
     _frame.set(frame.outer)
     _task_context.set(frame.outer_task_context)
     outer = frame.outer_bound
+    if now is outer:  # nothing bound or unbound while the task ran
+        _last.context = contextvars.copy_context()
+        return
     _structlog_cv.unbind_contextvars(*(k for k in now if k not in outer))
     _structlog_cv.bind_contextvars(
         **{k: v for k, v in outer.items() if k not in now or now[k] is not v}

@@ -99,6 +99,28 @@ def _guarded(receiver: Callable[..., None]) -> Callable[..., None]:
     return guarded
 
 
+class _ReceivedWhenLogged:
+    """Keep ``task_received``'s receiver connected only in a worker that writes the event.
+
+    celery sends a signal with each task whenever it has a receiver; ``task_received``
+    is DEBUG by default, so a worker at ``-l INFO`` would pay for a receiver that writes
+    nothing.  Decided when the worker has set up logging and its options are final.
+    """
+
+    __name__ = "received_when_logged"
+    UID = "celery_logkit.on_task_received"
+
+    def __init__(self, lifecycle: TaskLifecycle) -> None:
+        self.lifecycle = lifecycle
+        self.receiver = _guarded(lifecycle.on_task_received)
+
+    def __call__(self, **_: Any) -> None:
+        if self.lifecycle.writes("task_received"):
+            signals.task_received.connect(self.receiver, weak=False, dispatch_uid=self.UID)
+        else:
+            signals.task_received.disconnect(dispatch_uid=self.UID)
+
+
 def install(app: Celery, **options: Any) -> Celery:
     """Make the workers of *app* log JSON lines that carry their task's context.
 
@@ -145,11 +167,9 @@ def install(app: Celery, **options: Any) -> Celery:
         (signals.after_task_publish, lifecycle.after_task_publish),
         (signals.task_received, lifecycle.on_task_received),
         (signals.task_prerun, lifecycle.on_task_prerun),
-        (signals.task_success, lifecycle.on_task_success),
         (signals.task_retry, lifecycle.on_task_retry),
         (signals.task_failure, lifecycle.on_task_failure),
         (signals.task_internal_error, lifecycle.on_task_internal_error),
-        (signals.task_postrun, _stdio.flush_current),  # while the task's context is set
         (signals.task_postrun, lifecycle.on_task_postrun),
         (signals.task_revoked, lifecycle.on_task_revoked),
         (signals.task_rejected, lifecycle.on_task_rejected),
@@ -161,6 +181,11 @@ def install(app: Celery, **options: Any) -> Celery:
         signal.connect(
             _guarded(receiver), weak=False, dispatch_uid=f"celery_logkit.{receiver.__name__}"
         )
+    signals.celeryd_after_setup.connect(
+        _guarded(_ReceivedWhenLogged(lifecycle)),
+        weak=False,
+        dispatch_uid="celery_logkit.received_when_logged",
+    )
     follow_requests(
         _guarded(lifecycle.after_request_failure), _guarded(lifecycle.after_request_cancelled)
     )

@@ -29,9 +29,10 @@ from celery import states
 from celery.app import trace as _trace
 from celery.exceptions import Reject, Retry, WorkerLostError
 from celery.utils.saferepr import saferepr
+from celery.worker import state as _worker_state
 from celery.worker.request import Request
 
-from . import _context, _propagation
+from . import _context, _propagation, _stdio
 from ._collect import exception_text
 from ._config import Options
 from ._fields import set_fields
@@ -39,7 +40,7 @@ from ._logger import get_logger
 from ._redaction import MAX_REPR_CHARS
 from ._redaction import redactor_for as _redactor
 from ._tracing import traceparent_ids
-from ._vocabulary import EVENT, TASK_FIELDS, EventRecord, TaskRecord
+from ._vocabulary import EVENT, EventRecord, TaskRecord
 
 __all__ = ["LOGGER_NAME", "ReplacedCeleryLines", "TaskLifecycle", "follow_requests", "log_event"]
 
@@ -195,12 +196,13 @@ def log_event(
     running task's) and its *fields* (``None`` values left out), so that any formatter
     reads them; a field named like a ``LogRecord`` attribute is kept aside for logkit's.
     """
-    fn, lno, func, _ = target.findCaller(False, stacklevel)
-    record = target.makeRecord(target.name, level, fn, lno, msg, args, exc_info, func)
+    caller = sys._getframe(stacklevel - 1)  # no logging frames to skip, as findCaller would
+    code = caller.f_code
+    record = target.makeRecord(
+        target.name, level, code.co_filename, caller.f_lineno, msg, args, exc_info, code.co_name
+    )
     record.__class__ = EventRecord
     values = record.__dict__
-    for key in TASK_FIELDS:
-        values.pop(key, None)
     values[EVENT] = event
     values.update(task)
     if fields:
@@ -214,7 +216,6 @@ class TaskLifecycle:
 
     def __init__(self, options: Callable[[], Options]) -> None:
         self.options = options
-        self._received = _Bounded(_REMEMBERED)
         self._logged = _Bounded(_REMEMBERED)
         self._failures: deque[BaseException] = deque(maxlen=16)
 
@@ -240,6 +241,11 @@ class TaskLifecycle:
         exc_info, exc_text = (None, None) if error is None else error
         log_event(logger, level, event, msg, args, task, fields, exc_info, exc_text, stacklevel=3)
 
+    def writes(self, event: str) -> bool:
+        """Whether *event* is written now (its level on, and enabled on the logger)."""
+        level = self.options().level(event)
+        return level is not None and logger.isEnabledFor(level)
+
     def _task(self, task_id: str | None, task: Any, request: Any = None) -> dict[str, Any]:
         """Return *task_id*'s context: the running task's, else what the worker saw."""
         running = _context._task_context.get()
@@ -247,9 +253,9 @@ class TaskLifecycle:
             return dict(running)
         if request is not None and getattr(request, "id", None) == task_id:
             return _context.task_context_from_request(task.name, request)
-        known = self._received.get(task_id)
+        known = _worker_state.requests.get(task_id)  # received, not yet done, in this process
         if known is not None:
-            return dict(known)
+            return _context.task_context_from_request(known.name, known)
         return {"task_id": task_id, "task_name": getattr(task, "name", None)}
 
     def logged_failure(self, exc: object) -> bool:
@@ -259,9 +265,9 @@ class TaskLifecycle:
     def task_of_line(self, args: tuple[Any, ...]) -> dict[str, Any] | None:
         """Return the context of the task a line of celery's main process is about.
 
-        That is the task whose failure it is handling (``Task handler raised error``),
-        else a received task whose id is one of the line's *args* (``Hard time limit
-        (%ss) exceeded for %s[%s]``).
+        That is the task whose failure or time limit it is handling (``Task handler
+        raised error``, ``Hard time limit (%ss) exceeded for %s[%s]``), else a task the
+        worker holds (reserved or running) whose id is one of the line's *args*.
         """
         failing = _failing.get()
         if failing is not None:
@@ -269,9 +275,9 @@ class TaskLifecycle:
             return self._task(getattr(request, "id", None), getattr(request, "task", None), request)
         for arg in args:
             if isinstance(arg, str):
-                known = self._received.get(arg)
+                known = _worker_state.requests.get(arg)
                 if known is not None:
-                    return dict(known)
+                    return _context.task_context_from_request(known.name, known)
         return None
 
     # -- producer -------------------------------------------------------------------
@@ -312,7 +318,6 @@ class TaskLifecycle:
         if request is None:
             return
         task = _context.task_context_from_request(request.name, request)
-        self._received.remember(task.get("task_id"), task)
         eta = getattr(request, "eta", None)
         self._emit(
             "task_received",
@@ -416,21 +421,31 @@ class TaskLifecycle:
         state: str | None = None,
         **_: Any,
     ) -> None:
-        """Log how the attempt ended when no other signal says so; drop the task's _context.
+        """Log how the attempt ended, unless another signal does; drop the task's context.
 
-        Two endings reach no other receiver where the task ran: a ``Reject`` raised by
-        the task (``task_rejected``), and, in an eager call that propagates exceptions
-        (``task_eager_propagates``, ``apply(throw=True)``), the task's exception, which
-        celery re-raises to the caller with no state, then reports as an internal error
-        of its own (``task_failed``, or ``task_retrying`` for a ``Retry``, as without
-        propagation).  Both are logged here, while the task's context is still bound.
+        ``task_postrun`` comes once per attempt, in the task's own context, with its
+        state: ``task_succeeded`` is logged here rather than on ``task_success`` (one
+        signal for both), and so are the endings that reach no other receiver where the
+        task ran: an ``Ignore`` raised by the task (``task_ignored``), a ``Reject``
+        raised by the task (``task_rejected``), and, in an eager call that propagates
+        exceptions (``task_eager_propagates``, ``apply(throw=True)``), the task's
+        exception, which celery re-raises to the caller with no state, then reports as
+        an internal error of its own (``task_failed``, or ``task_retrying`` for a
+        ``Retry``, as without propagation).  A line the task printed without its
+        newline is logged first.
         """
         try:
-            if state == states.REJECTED and isinstance(retval, Reject):
-                task = self._task(task_id, sender, getattr(sender, "request", None))
+            _stdio.flush_current()  # a printed line the task left unfinished, in its context
+            request = getattr(sender, "request", None)
+            if state == states.SUCCESS:
+                self._succeeded(self._task(task_id, sender, request), retval)
+            elif state == states.IGNORED:
+                self._ignored(self._task(task_id, sender, request), retval)
+            elif state == states.REJECTED and isinstance(retval, Reject):
+                task = self._task(task_id, sender, request)
                 reason = None if retval.reason is None else _describe(retval.reason)
                 self._rejected(task, reason, requeue=bool(retval.requeue))
-            elif state is None and getattr(getattr(sender, "request", None), "is_eager", False):
+            elif state is None and getattr(request, "is_eager", False):
                 exc = sys.exc_info()[1]  # the exception on its way to the caller, if any
                 if isinstance(exc, Exception):
                     self._failures.append(exc)  # celery's internal error for it comes next
@@ -440,6 +455,18 @@ class TaskLifecycle:
                         self.on_task_failure(sender=sender, task_id=task_id, exception=exc)
         finally:
             _context.task_ended()
+
+    def _ignored(self, task: Mapping[str, Any], exc: object) -> None:
+        """``task_ignored`` (INFO): the task raised ``Ignore``; celery records no state."""
+        task_id = task.get("task_id")
+        reason = exception_text(exc) or None
+        self._emit(
+            "task_ignored",
+            task,
+            "Task %s[%s] ignored",
+            (task.get("task_name"), task_id),
+            {"reason": reason, "duration_ms": _duration_ms(task_id)},
+        )
 
     def _rejected(self, task: Mapping[str, Any], reason: str | None, *, requeue: bool) -> None:
         """``task_rejected`` (WARNING): the attempt's message was dropped or requeued."""
@@ -452,10 +479,8 @@ class TaskLifecycle:
             {"reason": reason, "requeue": requeue, "duration_ms": _duration_ms(task_id)},
         )
 
-    def on_task_success(self, sender: Any = None, result: Any = None, **_: Any) -> None:
+    def _succeeded(self, task: Mapping[str, Any], result: Any) -> None:
         """``task_succeeded`` (INFO) with the duration."""
-        request = getattr(sender, "request", None)
-        task = self._task(getattr(request, "id", None), sender, request)
         duration = _duration_ms(task.get("task_id"))
         fields: dict[str, Any] = {"duration_ms": duration}
         options = self.options()
@@ -608,9 +633,11 @@ def follow_requests(
     or a ``Reject`` ends, and ``Request.cancel`` where a cold shutdown ends a running
     task; for some of these celery sends no signal.  Both are wrapped once per process
     (requests of custom ``Request`` classes that call ``super()`` are followed too), and
-    the lines celery writes while handling a failure know whose failure it is.
+    the lines celery writes while handling a failure or a time limit (``on_timeout``,
+    which lets the request go before its line) know whose task it is.
     """
     original_failure, original_cancel = Request.on_failure, Request.cancel
+    original_timeout = Request.on_timeout
     if getattr(original_failure, _FOLLOWED, False):
         return
 
@@ -631,8 +658,16 @@ def follow_requests(
         finally:
             cancelled(self, kwargs.get("emit_retry", True))
 
+    @functools.wraps(original_timeout)
+    def on_timeout(self: Any, *args: Any, **kwargs: Any) -> Any:
+        token = _failing.set(_Failing(self))  # its time limit lines: after celery let it go
+        try:
+            return original_timeout(self, *args, **kwargs)
+        finally:
+            _failing.reset(token)
+
     setattr(on_failure, _FOLLOWED, True)
-    Request.on_failure, Request.cancel = on_failure, cancel
+    Request.on_failure, Request.cancel, Request.on_timeout = on_failure, cancel, on_timeout
 
 
 class ReplacedCeleryLines(logging.Filter):
@@ -691,6 +726,8 @@ class ReplacedCeleryLines(logging.Filter):
             return True
         if msg.startswith("Received unregistered task") or msg.startswith("Received invalid"):
             return True
+        if msg == _trace.LOG_IGNORED:  # a task's Ignore (task_ignored), not a deduplicated one
+            return isinstance(args, Mapping) and args.get("description") == "ignored"
         if msg == "Task handler raised error: %r" and isinstance(args, tuple) and args:
             failing = _failing.get()
             return self.lifecycle.logged_failure(args[0]) or (

@@ -438,27 +438,29 @@ class LineBuilder:
         """Return the task of a record that names its own (its task-context attributes)."""
         values = record.__dict__
         task = {key: values[key] for key in TASK_FIELDS if key in values}
+        running = _task_context.get()
+        if task == running:  # a lifecycle event of the running task: its part is made
+            return self._task_part(running)
         return self._placed_task(task) if task else _NO_TASK
 
     def _add_event(self, out: Line, record: logging.LogRecord) -> Line:
         """Write an event's name, outcome and duration; return its fields, placed."""
-        fields = event_fields(record)
-        name = fields.pop(EVENT, None)
-        duration = fields.pop(DURATION, None)
-        for key in TASK_FIELDS:
-            fields.pop(key, None)
-        event: list[tuple[Path, Any]] = []
+        values = record.__dict__
+        name = values.get(EVENT)
         if name is not None and self._event is not None:
-            event.append((self._event, name))
+            _put(out, self._event, name)
             outcome = OUTCOMES.get(name)
             if outcome is not None and self._outcome is not None:
-                event.append((self._outcome, outcome))
+                _put(out, self._outcome, outcome)
+        duration = values.get(DURATION)
         if duration is not None and self._duration is not None:
             if self._scale != 1 and isinstance(duration, int | float):
                 duration = round(duration * self._scale)
-            event.append((self._duration, duration))
-        _merge(out, _nest(event))
-        return _nest([((*self._namespace, key), value) for key, value in fields.items()])
+            _put(out, self._duration, duration)
+        placed = event_fields(record)
+        for key in reversed(self._namespace):
+            placed = {key: placed}
+        return placed
 
     def _add_trace(self, out: Line, ids: tuple[str, str]) -> None:
         """Write the trace's and the span's ids where the schema puts them."""

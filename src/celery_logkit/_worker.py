@@ -37,18 +37,27 @@ _worker_logger = logging.getLogger("celery.apps.worker")
 _config_logger = logging.getLogger("celery_logkit.config")
 
 
-_STRATEGY_LOGGER = "celery.worker.strategy"
+def _skip_replaced_lines(app: Any) -> None:
+    """Let celery skip building the INFO lines that lifecycle events replace.
 
-
-def _skip_replaced_received_line() -> None:
-    """Let celery skip building its ``Task ... received`` line (``task_received`` replaces it).
-
-    celery decides once, when the consumer starts, whether that logger is enabled for
-    INFO; its only INFO line is that one.  A level the app set itself is left alone.
+    celery decides once, when the consumer starts and builds each task's tracer, whether
+    ``celery.worker.strategy`` (whose only INFO line is ``Task ... received``) and
+    ``celery.app.trace`` (``... succeeded in``, ``... ignored``, ``... retry:``, expected
+    failures) are enabled for INFO; at WARNING it builds none of those records, which
+    ``task_received``, ``task_succeeded``, ``task_ignored``, ``task_retrying`` and
+    ``task_failed`` replace.  The tracer stays at INFO when the app deduplicates
+    successful tasks: the ``... ignored`` line of a redelivered task that already
+    succeeded comes with no signal, so no event replaces it.  A level the app set itself
+    is left alone.
     """
-    strategy = logging.getLogger(_STRATEGY_LOGGER)
-    if strategy.level == logging.NOTSET:
-        strategy.setLevel(logging.WARNING)
+    names = ["celery.worker.strategy"]
+    conf = getattr(app, "conf", None)
+    if not getattr(conf, "worker_deduplicate_successful_tasks", False):
+        names.append("celery.app.trace")
+    for name in names:
+        celery_logger = logging.getLogger(name)
+        if celery_logger.level == logging.NOTSET:
+            celery_logger.setLevel(logging.WARNING)
 
 
 class WorkerIntegration:
@@ -175,7 +184,7 @@ class WorkerIntegration:
         if unknown:
             _config_logger.warning("%s", unknown_variables_message(unknown))
         if not self.options().keep_celery_lines:
-            _skip_replaced_received_line()
+            _skip_replaced_lines(getattr(instance, "app", None))
         if instance is None or not _worker_logger.isEnabledFor(logging.INFO):
             return
         try:

@@ -21,7 +21,9 @@ import celery_logkit
 
 HERE = Path(__file__).resolve().parent
 Record = dict[str, Any]
-TERMINAL = frozenset({"task_succeeded", "task_failed", "task_revoked", "task_not_found"})
+TERMINAL = frozenset(
+    {"task_succeeded", "task_failed", "task_revoked", "task_not_found", "task_ignored"}
+)
 
 
 @dataclass

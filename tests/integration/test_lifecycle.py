@@ -314,7 +314,8 @@ def test_endings_without_a_signal_of_their_own(fs_broker: Broker, tmp_path: Path
         soft = worker.send("soft_limit")
         hard = worker.send("hard_limit")
         lost = worker.send("die_once")
-        for task_id in (unprintable, requeued, soft, hard, lost):
+        ignored = worker.send("ignored")
+        for task_id in (unprintable, requeued, soft, hard, lost, ignored):
             worker.wait_for_task_end(task_id)
         ended(worker, dropped, "task_rejected")
     assert not worker.not_json, worker.not_json
@@ -328,6 +329,17 @@ def test_endings_without_a_signal_of_their_own(fs_broker: Broker, tmp_path: Path
     assert failed["error"]["message"] == "<exception str() failed>"
     assert failed["error"]["stack_trace"].endswith("ApiError: <exception str() failed>")
     assert not [r for r in worker.records if "internal error" in r["message"]]
+
+    # Ignore: task_ignored, where celery wrote a text line of its own
+    ignoring = once(worker, ignored, "task_ignored", "info")
+    assert_task(ignoring, "ignored")
+    assert ignoring["reason"] == "nothing to do"
+    assert ignoring["duration_ms"] >= 0
+    assert [r["event"] for r in worker.events(ignored)] == ["task_started", "task_ignored"]
+    # celery builds none of the INFO lines events replace: its tracer's logger is at WARNING
+    said = [r["message"] for r in worker.records if r.get("task_id") == ignored]
+    assert "trace logger at WARNING" in said, said
+    assert not [r for r in worker.records if r["logger"] == "celery.app.trace"]
 
     # Reject: one task_rejected per attempt, the reason as text, nothing else
     rejected = once(worker, dropped, "task_rejected", "warning")
