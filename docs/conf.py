@@ -47,5 +47,7 @@ autodoc_preserve_defaults = True
 
 html_theme = "furo"
 html_title = "celery-logkit"
+html_static_path = ["_static"]
+html_favicon = "_static/favicon.svg"
 html_show_sourcelink = False
 html_copy_source = False
