@@ -455,8 +455,8 @@ def dependency_groups() -> dict[str, list[str]]:
 
 
 def check_group_tool(package: str) -> Callable[[Shell, list[str], CeleryHelp], None]:
-    """A command of *package*, pinned in a group the ``uv run --group`` names; its source
-    folder (the first argument) exists."""
+    """A command of *package*, pinned in a group the ``uv run --group`` names, given a
+    source folder that exists."""
 
     def check(shell: Shell, args: list[str], _: CeleryHelp) -> None:
         pinned = [
@@ -465,7 +465,8 @@ def check_group_tool(package: str) -> Callable[[Shell, list[str], CeleryHelp], N
             if any(p.startswith(f"{package}==") for p in dependency_groups()[g])
         ]
         assert pinned, f"{shell.block.where}: {package} is in none of the groups {shell.groups}"
-        check_path(shell, next(a for a in args if not a.startswith("-")))
+        folders = [a for a in args if not a.startswith("-") and (shell.cwd / a).is_dir()]
+        assert folders, f"{shell.block.where}: {package} given no source folder that exists"
 
     return check
 
