@@ -271,6 +271,32 @@ def test_json_blocks_are_json_lines() -> None:
     assert shown >= 10, shown
 
 
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading (MyST's too, with ``myst_heading_anchors``)."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower().replace("`", ""))
+    return text.replace(" ", "-")
+
+
+def test_links_outside_the_site_lead_somewhere() -> None:
+    """The README's and the examples' relative links (the site's own are checked by its
+    strict build): the file exists, and so does the heading a ``#fragment`` names."""
+    broken = []
+    for doc in [d for d in DOCS if not d.is_relative_to(ROOT / "docs")]:
+        text = re.sub(r"^```.*?^```", "", doc.read_text(), flags=re.S | re.M)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"https?://", target):
+                continue
+            path, _, fragment = target.partition("#")
+            file = (doc.parent / path).resolve() if path else doc
+            if not file.exists():
+                broken.append(f"{doc.name}: {target}")
+            elif fragment and fragment not in {
+                slug(h) for h in re.findall(r"^#+ (.+)$", file.read_text(), flags=re.M)
+            }:
+                broken.append(f"{doc.name}: {target} (no such heading)")
+    assert broken == []
+
+
 def run_by_a_test(block: Block) -> bool:
     test = RUN_BY_TESTS.get(block.code.partition("\n")[0])
     return test is not None and block.code.partition("\n")[0] in (ROOT / test).read_text()
