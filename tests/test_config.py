@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from celery import Celery
 
+import celery_logkit
 from celery_logkit import _config
 from celery_logkit._config import DEFAULT_EVENT_LEVELS, Options
 
@@ -348,6 +350,25 @@ def test_the_reference_lists_exactly_the_options() -> None:
         assert cells[4] == f"`LOGKIT_{name.upper()}`", cells
         flag = _config.COMMAND_LINE.get(name)
         assert cells[5] == (f"`{flag}`" if flag else ""), cells
+
+
+def test_the_reference_gives_each_default() -> None:
+    shown = {name: cells[6] for name, cells in reference_rows().items()}
+    for name in Options.names():
+        default = getattr(Options(), name)
+        if name == "redact_keys":
+            expected = "`celery_logkit.DEFAULT_REDACT_KEYS`"
+            assert default == celery_logkit.DEFAULT_REDACT_KEYS
+        elif isinstance(default, bool | int):
+            expected = f"`{default}`"
+        elif isinstance(default, str):
+            expected = f'`"{default}"`'
+        elif isinstance(default, tuple):
+            expected = "`" + json.dumps(list(default)) + "`"
+        else:  # None (found elsewhere) or event levels (each event's own): said in words
+            assert not default, name
+            continue
+        assert shown[name] == expected, (name, shown[name], expected)
 
 
 @pytest.mark.parametrize("not_set", [None, "", "  ", [""], ("", " ")])

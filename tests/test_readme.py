@@ -1,11 +1,11 @@
 """Every code block of the documentation is run by a test, or checked for what it names.
 
-Python blocks (README.md, docs/*.md, examples/*/README.md) are covered in one of three ways:
+Python blocks (README.md, docs/**/*.md, examples/*/README.md) are covered in one of three ways:
 
 - a block whose first line is ``# path`` of an example file is a verbatim piece of that
   file, and the example is run by the test :data:`EXAMPLES_RUN_BY` names;
-- the other ``# path`` blocks are the files of the document's own project (the README's
-  ``proj/`` and ``tests/``): written out, imported, and its tests run under pytest;
+- the other ``# path`` blocks are the files of the documentation's own project (``proj/``
+  and ``tests/``, built up across the pages): written out, imported, its tests run;
 - any other block is listed in :data:`SNIPPETS` with the code run before and after it,
   and runs in a fresh interpreter.
 
@@ -13,10 +13,14 @@ A block that is none of these — a new, untested one — fails
 :func:`test_every_python_block_is_covered`.
 Shell blocks: every command is checked by its program (files and modules it names exist,
 flags are the command's own, ``LOGKIT_*`` variables are valid); an unknown program fails.
+JSON blocks are JSON lines, text blocks are output; the site's own directives (``{toctree}``,
+``{eval-rst}``, ``{include}``) are checked by its strict build (``tests/test_docs_site.py``).
+A block of any other language fails :func:`test_every_block_is_of_a_known_kind`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -35,6 +39,9 @@ from .markdown import DOCS, README, ROOT, Block, blocks, example_file, project_b
 
 PYTHON_LANGS = {"python", "py", "python3", "pycon"}
 SHELL_LANGS = {"console", "bash", "sh", "shell", "shell-session"}
+OUTPUT_LANGS = {"json", "text"}
+DIRECTIVES = {"{toctree}", "{eval-rst}", "{include}"}
+"""MyST directives of the site's pages: Sphinx reads them, a strict build fails on a bad one."""
 VENV_BIN = Path(sys.executable).parent
 
 EXAMPLES_RUN_BY = {
@@ -72,7 +79,7 @@ class Snippet:
 
 SNIPPETS = [
     Snippet(
-        "README.md",
+        "docs/logging.md",
         "log = logger.bind(order_id=order_id)",
         before=APP,
         after="""
@@ -85,7 +92,7 @@ assert logs.matching(message="card declined, retrying", order_id=7, level="warni
 """,
     ),
     Snippet(
-        "README.md",
+        "docs/migrating.md",
         "# was: from celery.utils.log import get_task_logger",
         after="""
 import logging
@@ -102,12 +109,12 @@ assert logs.matching(message="charged", order_id=7), list(logs)
 """,
     ),
     Snippet(
-        "README.md",
+        "docs/logging.md",
         'celery_logkit.bind_contextvars(tenant="acme")',
         after='assert celery_logkit.get_contextvars() == {"tenant": "acme"}\n',
     ),
     Snippet(
-        "README.md",
+        "docs/lifecycle.md",
         '"task_started": None},  # None turns it off',
         before=APP,
         after=OPTIONS
@@ -124,7 +131,7 @@ assert [r["event"] for r in logs if "event" in r] == ["task_succeeded"], list(lo
 """,
     ),
     Snippet(
-        "README.md",
+        "docs/recipes/opentelemetry.md",
         "CeleryInstrumentor().instrument()",
         before=APP,
         after="""
@@ -147,7 +154,7 @@ assert re.fullmatch("[0-9a-f]{16}", line["span_id"]), line
 """,
     ),
     Snippet(
-        "README.md",
+        "docs/recipes/dictconfig.md",
         '"formatters": {"json": {"()": "celery_logkit.JsonFormatter"}},',
         after="""
 import json
@@ -234,6 +241,62 @@ def test_every_python_block_is_covered() -> None:
     assert uncovered == [], "\n".join(uncovered)
 
 
+def test_every_block_is_of_a_known_kind() -> None:
+    known = PYTHON_LANGS | SHELL_LANGS | OUTPUT_LANGS
+    unknown = []
+    for doc in DOCS:
+        site_page = doc.is_relative_to(ROOT / "docs")
+        for block in blocks(doc):
+            if block.lang in known or (site_page and block.lang in DIRECTIVES):
+                continue
+            unknown.append(f"{block.where}: ```{block.lang} is neither run nor checked")
+    assert unknown == [], "\n".join(unknown)
+
+
+def readme_lines() -> list[str]:
+    """The README's JSON lines, which a real worker writes (test_readme_output.py)."""
+    return [line for b in blocks(README, "json") for line in b.code.splitlines()]
+
+
+def test_json_blocks_are_json_lines() -> None:
+    shown = 0
+    for doc in DOCS:
+        for block in blocks(doc, "json"):
+            for line in block.code.splitlines():
+                record = json.loads(line)
+                assert isinstance(record, dict), f"{block.where}: {line}"
+                if doc != README and record.get("task_name") == "proj.tasks.charge":
+                    assert line in readme_lines(), f"{block.where}: not the README's: {line}"
+                shown += 1
+    assert shown >= 10, shown
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading (MyST's too, with ``myst_heading_anchors``)."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower().replace("`", ""))
+    return text.replace(" ", "-")
+
+
+def test_links_outside_the_site_lead_somewhere() -> None:
+    """The README's and the examples' relative links (the site's own are checked by its
+    strict build): the file exists, and so does the heading a ``#fragment`` names."""
+    broken = []
+    for doc in [d for d in DOCS if not d.is_relative_to(ROOT / "docs")]:
+        text = re.sub(r"^```.*?^```", "", doc.read_text(), flags=re.S | re.M)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"https?://", target):
+                continue
+            path, _, fragment = target.partition("#")
+            file = (doc.parent / path).resolve() if path else doc
+            if not file.exists():
+                broken.append(f"{doc.name}: {target}")
+            elif fragment and fragment not in {
+                slug(h) for h in re.findall(r"^#+ (.+)$", file.read_text(), flags=re.M)
+            }:
+                broken.append(f"{doc.name}: {target} (no such heading)")
+    assert broken == []
+
+
 def run_by_a_test(block: Block) -> bool:
     test = RUN_BY_TESTS.get(block.code.partition("\n")[0])
     return test is not None and block.code.partition("\n")[0] in (ROOT / test).read_text()
@@ -273,9 +336,8 @@ def test_snippet_runs(snippet: Snippet, tmp_path: Path) -> None:
     assert done.returncode == 0, f"{block.where}\n{code}\n{done.stderr[-3000:]}"
 
 
-@pytest.mark.parametrize("doc", [d for d in DOCS if project_blocks(d)], ids=lambda d: d.name)
-def test_the_documents_project_imports_and_its_tests_pass(doc: Path, tmp_path: Path) -> None:
-    files = write_project(tmp_path, doc)
+def test_the_documentations_project_imports_and_its_tests_pass(tmp_path: Path) -> None:
+    files = write_project(tmp_path)
     modules = [
         name.removesuffix(".py").replace("/", ".")
         for name in files
@@ -310,12 +372,14 @@ def test_the_documents_project_imports_and_its_tests_pass(doc: Path, tmp_path: P
 class Shell:
     """Where a document's commands run: the folder (after ``cd``) and exported variables.
 
-    Both carry over from block to block, as in the reader's terminal.
+    Both carry over from block to block, as in the reader's terminal; *groups* are the
+    dependency groups of the ``uv run --group`` the current command runs in.
     """
 
     block: Block
     cwd: Path = ROOT
     env: dict[str, str] = field(default_factory=dict)
+    groups: list[str] = field(default_factory=list)
 
 
 def commands(block: Block) -> Iterator[list[str]]:
@@ -375,7 +439,7 @@ def check_celery(shell: Shell, args: list[str], help_: CeleryHelp) -> None:
     assert args[0] == "-A", f"{where}: celery without -A app: {args}"
     app, command, *options = args[1:]
     module = app.split(".")[0].split(":")[0]
-    known = {p.split("/")[0].removesuffix(".py") for p in project_blocks(README)}
+    known = {p.split("/")[0].removesuffix(".py") for p in project_blocks()}
     assert (
         (shell.cwd / module).exists() or (shell.cwd / f"{module}.py").exists() or (module in known)
     ), f"{where}: no app module {module!r}"
@@ -400,11 +464,37 @@ def check_path(shell: Shell, path: str) -> None:
 def check_uv(shell: Shell, args: list[str], help_: CeleryHelp) -> None:
     assert args[0] == "run", f"{shell.block.where}: uv {args[0]}"
     args = args[1:]
+    shell.groups = []
     while args[:1] == ["--group"]:
-        groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
-        assert args[1] in groups, f"{shell.block.where}: no dependency group {args[1]!r}"
+        assert args[1] in dependency_groups(), f"{shell.block.where}: no group {args[1]!r}"
+        shell.groups.append(args[1])
         args = args[2:]
     check_command(shell, args, help_)
+    shell.groups = []
+
+
+def dependency_groups() -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = tomllib.loads((ROOT / "pyproject.toml").read_text())[
+        "dependency-groups"
+    ]
+    return groups
+
+
+def check_group_tool(package: str) -> Callable[[Shell, list[str], CeleryHelp], None]:
+    """A command of *package*, pinned in a group the ``uv run --group`` names, given a
+    source folder that exists."""
+
+    def check(shell: Shell, args: list[str], _: CeleryHelp) -> None:
+        pinned = [
+            g
+            for g in shell.groups
+            if any(p.startswith(f"{package}==") for p in dependency_groups()[g])
+        ]
+        assert pinned, f"{shell.block.where}: {package} is in none of the groups {shell.groups}"
+        folders = [a for a in args if not a.startswith("-") and (shell.cwd / a).is_dir()]
+        assert folders, f"{shell.block.where}: {package} given no source folder that exists"
+
+    return check
 
 
 def check_cd(shell: Shell, args: list[str], _: CeleryHelp) -> None:
@@ -465,6 +555,8 @@ CHECKERS: dict[str, Callable[[Shell, list[str], CeleryHelp], None]] = {
     "filebeat": check_filebeat,
     "pip": check_pip,
     "curl": check_curl,
+    "sphinx-build": check_group_tool("sphinx"),
+    "sphinx-autobuild": check_group_tool("sphinx-autobuild"),
 }
 """How each program a document runs is checked; a program not here fails the test."""
 

@@ -101,7 +101,7 @@ class TaskContextFilter(logging.Filter):
     as record attributes, and the values of the caller's fields under secret-looking keys
     (``redact_keys``) as ``[REDACTED]``, as celery-logkit's own lines show them.  A
     worker gives it to every such handler once logging is set up
-    (:func:`add_to_foreign_handlers`); a handler added later takes it by hand::
+    (``_fields.add_to_foreign_handlers``); a handler added later takes it by hand::
 
         handler.addFilter(celery_logkit.TaskContextFilter())
     """

@@ -130,7 +130,7 @@ def install(app: Celery, **options: Any) -> Celery:
 
     From then on, threads started by the process and calls submitted to a
     ``ThreadPoolExecutor`` run in a copy of their starter's ``contextvars`` context, so
-    a task's threads log with its context (see :mod:`celery_logkit._threads`), and
+    a task's threads log with its context (see ``celery_logkit._threads``), and
     every record made while a task runs, by any logger, carries the task's context as
     attributes (``task_id``, ``task_name``...) that any formatter reads.
 

@@ -17,7 +17,9 @@ import pytest
 from .harness import HERE, Broker, Record, Worker, event_name, text_of
 from .helpers import make_broker
 
-README = HERE.parents[1] / "README.md"
+RECIPES = HERE.parents[1] / "docs" / "recipes"
+PAGES = [RECIPES / "dictconfig.md", RECIPES / "structlog.md"]
+"""The recipes whose ``# appended to proj/celery.py`` snippets this module runs."""
 
 pytestmark = pytest.mark.worker
 
@@ -141,36 +143,34 @@ def test_ddtrace_patching_celery_and_logging(
     assert not any(dd_keys(r) for r in outside), "no ids outside a span"
 
 
-# -- the README's "Configuring logging yourself" snippets, each in a real worker -----------
+# -- the recipes' "configuring logging yourself" and structlog snippets, in real workers --
 
 
 APPENDED = "# appended to proj/celery.py\n"
-"""The first line of the README blocks this module runs (``tests/test_readme.py`` knows it)."""
+"""The first line of the docs' blocks this module runs (``tests/test_readme.py`` knows it)."""
 
 
-def readme_snippets() -> dict[str, str]:
-    """The section's snippets appended to ``proj/celery.py``, by the heading (or bold lead)
+def recipe_snippets() -> dict[str, str]:
+    """The recipes' snippets appended to ``proj/celery.py``, by the heading (or bold lead)
     above them."""
-    text = README.read_text()
-    start = text.index("\n## Configuring logging yourself\n")
-    section = text[start : text.index("\n## ", start + 1)]
     snippets: dict[str, str] = {}
-    title = ""
-    for chunk in re.split(r"(^```python\n.*?^```$)", section, flags=re.S | re.M):
-        if chunk.startswith(f"```python\n{APPENDED}"):
-            snippets[title] = chunk.removeprefix("```python\n").removesuffix("```")
-        else:
-            heads = re.findall(r"^### (.+)$|^\*\*(.+?)\*\*", chunk, flags=re.M)
-            if heads:
-                title = next(h for h in heads[-1] if h)
+    for page in PAGES:
+        title = ""
+        for chunk in re.split(r"(^```python\n.*?^```$)", page.read_text(), flags=re.S | re.M):
+            if chunk.startswith(f"```python\n{APPENDED}"):
+                snippets[title] = chunk.removeprefix("```python\n").removesuffix("```")
+            else:
+                heads = re.findall(r"^##+ (.+)$|^\*\*(.+?)\*\*", chunk, flags=re.M)
+                if heads:
+                    title = next(h for h in heads[-1] if h)
     return snippets
 
 
-SNIPPETS = readme_snippets()
+SNIPPETS = recipe_snippets()
 
 
 def snippet_worker(title: str, broker: Broker, tmp_path: Path) -> Worker:
-    """A worker of the harness's app (logkit installed) with the README snippet appended."""
+    """A worker of the harness's app (logkit installed) with the recipe's snippet appended."""
     code = "from worker_app import app  # noqa: F401\n\n" + SNIPPETS[title]
     (tmp_path / "coexist_app.py").write_text(code)
     env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(HERE)])}
@@ -190,9 +190,8 @@ def test_the_sections_snippets_are_all_run_here() -> None:
 
 
 def test_the_logging_dict_snippet_configures_json(tmp_path: Path) -> None:
-    text = README.read_text()
-    start = text.index("\n## Configuring logging yourself\n")
-    block = re.search(r"^```python\n(LOGGING = .*?)^```$", text[start:], flags=re.S | re.M)
+    text = PAGES[0].read_text()
+    block = re.search(r"^```python\n(LOGGING = .*?)^```$", text, flags=re.S | re.M)
     assert block is not None
     code = (
         block[1]

@@ -1,9 +1,9 @@
 """Output schemas: where each part of a line goes, in a log backend's own names.
 
 A schema is a description, applied by the one path from a record to a line
-(:mod:`celery_logkit._line`), as python-json-logger's backends are thin modules over one
-core: :mod:`.default` (celery-logkit's flat names), :mod:`.ecs` (Elastic Common Schema,
-for ELK) and :mod:`.datadog`.  A schema of one's own is a :class:`Schema` too.
+(``celery_logkit._line``), as python-json-logger's backends are thin modules over one
+core: ``.default`` (celery-logkit's flat names), ``.ecs`` (Elastic Common Schema,
+for ELK) and ``.datadog``.  A schema of one's own is a :class:`Schema` too.
 """
 
 from __future__ import annotations
