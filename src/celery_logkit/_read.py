@@ -1,0 +1,557 @@
+"""Reading logs back: inputs, the lines that matter, one vocabulary for every schema.
+
+An input is a file, a ``.gz`` file, a directory's files, a glob's matches, or ``-``
+(standard input).  It is read in large line-aligned chunks, and only the lines that can
+hold an answer are parsed: a caller names the bytes such a line contains (a task's id,
+the ``:"task_`` of a lifecycle event's name), found with ``bytes.find``, so the rest of
+the input is never split into lines or decoded.  A line is taken as celery-logkit's
+when it has a schema's timestamp and level (:data:`SCHEMA_PATHS`, detected per line, so
+mixed input is fine), and read into a :class:`LogEvent` in the default schema's names.
+Lines that are not celery-logkit's are skipped and counted; a line that starts as JSON
+but is not is reported as malformed (its input and line number), never raised.
+
+This module imports neither celery nor the schemas' modules (which import
+OpenTelemetry): the command starts in a few tens of milliseconds, which is most of the
+time it takes to find one task in a large file.  :data:`SCHEMA_PATHS` is therefore the
+schemas' description written out, and ``tests/test_read.py`` checks that it is what
+:mod:`celery_logkit.schemas` says.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import glob
+import gzip
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import orjson
+
+__all__ = [
+    "CHUNK",
+    "SCHEMA_PATHS",
+    "Input",
+    "InputError",
+    "LogEvent",
+    "Paths",
+    "Scan",
+    "expand",
+    "LIFECYCLE",
+    "lifecycle",
+    "normalise",
+    "parse_time",
+]
+
+CHUNK = 32 << 20
+"""Bytes read at a time: large enough that a search runs at memory speed."""
+
+Path = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where a schema writes each part of a line that the answers read.
+
+    A role's path as in :class:`celery_logkit.schemas.Schema`; *namespace* is where an
+    event's own fields go, and *duration_scale* how many of the written unit make a
+    millisecond.
+    """
+
+    name: str
+    timestamp: Path
+    level: Path
+    message: Path
+    logger: Path
+    service: Path
+    host: Path | None
+    event: Path
+    duration: Path
+    task: Mapping[str, Path]
+    error_type: Path
+    error_message: Path
+    error_stack: Path
+    namespace: Path
+    duration_scale: float
+
+
+_TASK_KEYS = ("task_id", "task_name", "retries", "root_id", "parent_id", "group_id", "queue")
+_DEFAULT_OWN = frozenset(
+    {*_TASK_KEYS, "worker", "timestamp", "level", "logger", "message", "service", "env"}
+    | {"version", "event", "duration_ms", "error"}
+)
+
+SCHEMA_PATHS: tuple[Paths, ...] = (
+    Paths(
+        name="default",
+        timestamp=("timestamp",),
+        level=("level",),
+        message=("message",),
+        logger=("logger",),
+        service=("service",),
+        host=None,
+        event=("event",),
+        duration=("duration_ms",),
+        task={**{key: (key,) for key in _TASK_KEYS}, "worker": ("worker",)},
+        error_type=("error", "type"),
+        error_message=("error", "message"),
+        error_stack=("error", "stack_trace"),
+        namespace=(),
+        duration_scale=1.0,
+    ),
+    Paths(
+        name="ecs",
+        timestamp=("@timestamp",),
+        level=("log.level",),
+        message=("message",),
+        logger=("log", "logger"),
+        service=("service", "name"),
+        host=("host", "hostname"),
+        event=("event", "action"),
+        duration=("event", "duration"),
+        task={
+            "task_id": ("task_id",),
+            "task_name": ("task_name",),
+            **{key: ("celery", key) for key in _TASK_KEYS[2:]},
+            "worker": ("service", "node", "name"),
+        },
+        error_type=("error", "type"),
+        error_message=("error", "message"),
+        error_stack=("error", "stack_trace"),
+        namespace=("celery",),
+        duration_scale=1_000_000,
+    ),
+    Paths(
+        name="datadog",
+        timestamp=("timestamp",),
+        level=("status",),
+        message=("message",),
+        logger=("logger", "name"),
+        service=("service",),
+        host=None,
+        event=("evt", "name"),
+        duration=("duration",),
+        task={
+            "task_id": ("task_id",),
+            "task_name": ("task_name",),
+            **{key: ("celery", key) for key in (*_TASK_KEYS[2:], "worker")},
+        },
+        error_type=("error", "kind"),
+        error_message=("error", "message"),
+        error_stack=("error", "stack"),
+        namespace=("celery",),
+        duration_scale=1_000_000,
+    ),
+)
+"""The built-in schemas' paths, in the order a line is tried against them."""
+
+
+class InputError(Exception):
+    """An input that cannot be read: its message is one line for the person running it."""
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input: a file's path (``.gz`` ones decompressed), or ``-`` for standard input."""
+
+    name: str
+
+    @property
+    def is_stdin(self) -> bool:
+        """Whether this input is standard input."""
+        return self.name == "-"
+
+    def size(self) -> int | None:
+        """The bytes to read, when known beforehand (a plain file), for a progress bar."""
+        if self.is_stdin or self.name.endswith(".gz"):
+            return None
+        try:
+            return os.path.getsize(self.name)
+        except OSError:
+            return None
+
+    def open(self) -> IO[bytes]:
+        """Open the input for reading bytes; an :class:`InputError` says why it cannot be."""
+        if self.is_stdin:
+            return sys.stdin.buffer
+        try:
+            if self.name.endswith(".gz"):
+                return gzip.open(self.name, "rb")
+            return open(self.name, "rb", buffering=0)  # noqa: SIM115 - the caller closes it
+        except OSError as exc:
+            raise InputError(f"{self.name}: {exc.strerror or exc}") from None
+
+    def chunks(self, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
+        """Yield the input in chunks that each end with a whole line.
+
+        *progress* is called with the bytes read so far (compressed bytes are not
+        counted: a ``.gz`` input's size is not known beforehand).
+        """
+        stream = self.open()
+        carry = b""
+        try:
+            while True:
+                try:
+                    block = stream.read(CHUNK)
+                except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                    raise InputError(f"{self.name}: {exc}") from None
+                if progress is not None and block:
+                    progress(len(block))
+                if not block:
+                    if carry:
+                        yield carry if carry.endswith(b"\n") else carry + b"\n"
+                    return
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:
+                    carry += block
+                    continue
+                yield carry + block[:cut] if carry else block[:cut]
+                carry = block[cut:]
+        finally:
+            if not self.is_stdin:
+                stream.close()
+
+
+def expand(names: Iterable[str]) -> tuple[list[Input], list[str]]:
+    """Return the inputs *names* stand for, and one error line per name that stands for none.
+
+    A name is ``-``, a file, a directory (its files, sorted, not recursing), or a glob.
+    """
+    inputs: list[Input] = []
+    errors: list[str] = []
+    for name in names:
+        if name == "-":
+            inputs.append(Input("-"))
+        elif os.path.isdir(name):
+            found = sorted(
+                entry.path for entry in os.scandir(name) if entry.is_file() and not _hidden(entry)
+            )
+            inputs += [Input(path) for path in found]
+            if not found:
+                errors.append(f"{name}: no files in this directory")
+        elif os.path.exists(name):
+            inputs.append(Input(name))
+        elif glob.has_magic(name):
+            found = sorted(path for path in glob.glob(name) if os.path.isfile(path))
+            inputs += [Input(path) for path in found]
+            if not found:
+                errors.append(f"{name}: no file matches")
+        else:
+            errors.append(f"{name}: No such file or directory")
+    return inputs, errors
+
+
+def _hidden(entry: os.DirEntry[str]) -> bool:
+    return entry.name.startswith(".")
+
+
+@dataclass(slots=True)
+class LogEvent:
+    """A celery-logkit line, in the default schema's names whatever schema wrote it.
+
+    *ts* is the timestamp in seconds since the epoch; *duration* an event's duration in
+    seconds; *fields* the event's own fields (``queue_wait_ms``, ``reason``,
+    ``child_task_id``...); *line* the raw line, for showing it as written.
+    """
+
+    ts: float
+    timestamp: str
+    level: str
+    logger: str | None
+    message: str
+    event: str | None
+    schema: str
+    source: str
+    task_id: str | None = None
+    task_name: str | None = None
+    retries: int | None = None
+    root_id: str | None = None
+    parent_id: str | None = None
+    group_id: str | None = None
+    queue: str | None = None
+    worker: str | None = None
+    host: str | None = None
+    service: str | None = None
+    duration: float | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    stack: str | None = None
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    line: bytes = b""
+
+    def field(self, name: str) -> Any:
+        """Return the event's own field *name*, or ``None``."""
+        return self.fields.get(name)
+
+    def as_default(self) -> dict[str, Any]:
+        """Return the line in the default schema's names (what the console format reads)."""
+        line: dict[str, Any] = {
+            "timestamp": self.timestamp, "level": self.level, "logger": self.logger,
+            "message": self.message,
+        }  # fmt: skip
+        if self.event is not None:
+            line["event"] = self.event
+        if self.duration is not None:
+            line["duration_ms"] = round(self.duration * 1000, 3)
+        for key in _TASK_KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                line[key] = value
+        if self.worker is not None:
+            line["worker"] = self.worker
+        skip = _DEFAULT_OWN if self.schema == "default" else _TASK_KEYS
+        line.update((k, v) for k, v in self.fields.items() if k not in skip and k not in line)
+        error = {"type": self.error_type, "message": self.error_message, "stack_trace": self.stack}
+        if any(error.values()):
+            line["error"] = error
+        return line
+
+    def seconds(self, name: str) -> float | None:
+        """Return the event's field *name* (in milliseconds) in seconds, or ``None``."""
+        value = self.fields.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value / 1000
+        return None
+
+
+def _get(line: Mapping[str, Any], path: Path) -> Any:
+    """Return the value at *path*; a dotted key also matches its nested form, and back.
+
+    Shippers and exports rewrite ``{"log.level": ...}`` as ``{"log": {"level": ...}}``
+    (Filebeat's ``expand_keys``), or the reverse.
+    """
+    node: Any = line
+    for i, key in enumerate(path):
+        if not isinstance(node, Mapping):
+            return None
+        if key in node:
+            node = node[key]
+        elif "." in key:
+            return _get(node, (*key.split("."), *path[i + 1 :]))
+        else:
+            rest = ".".join(path[i:])
+            return node.get(rest) if len(path) - i > 1 else None
+    return node
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None if value is None else str(value)
+
+
+_seconds: dict[str, float] = {}
+
+
+def parse_time(text: str) -> float | None:
+    """Return an RFC 3339 timestamp (as celery-logkit writes it) in seconds, or ``None``.
+
+    Each second's text is parsed once (lines of the same second share it).
+    """
+    head = text[:19]
+    base = _seconds.get(head)
+    if base is None:
+        try:
+            moment = _dt.datetime.fromisoformat(head)
+        except ValueError:
+            return _parse_other(text)
+        base = moment.replace(tzinfo=_dt.UTC).timestamp()
+        if len(_seconds) > 100_000:
+            _seconds.clear()
+        _seconds[head] = base
+    rest = text[19:]
+    if rest == "Z" or rest == "":
+        return base
+    if rest[0] == "." and rest[-1] == "Z" and rest[1:-1].isdigit():
+        return base + int(rest[1:-1]) / 10 ** (len(rest) - 2)
+    return _parse_other(text)
+
+
+def _parse_other(text: str) -> float | None:
+    """Parse a timestamp with an offset, or in another precision, the slow way."""
+    try:
+        moment = _dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.UTC)
+    return moment.timestamp()
+
+
+def normalise(line: Mapping[str, Any], source: str, raw: bytes = b"") -> LogEvent | None:
+    """Return *line* as a :class:`LogEvent`, or ``None`` when no schema's line it is."""
+    for paths in SCHEMA_PATHS:
+        timestamp = _get(line, paths.timestamp)
+        level = _get(line, paths.level)
+        if isinstance(timestamp, str) and isinstance(level, str):
+            ts = parse_time(timestamp)
+            if ts is None:
+                return None
+            return _event(line, paths, ts, timestamp, level, source, raw)
+    return None
+
+
+def _event(
+    line: Mapping[str, Any],
+    paths: Paths,
+    ts: float,
+    timestamp: str,
+    level: str,
+    source: str,
+    raw: bytes,
+) -> LogEvent:
+    fields = _get(line, paths.namespace) if paths.namespace else line
+    duration = _get(line, paths.duration)
+    task = paths.task
+    retries = _get(line, task["retries"])
+    event = _get(line, paths.event)
+    return LogEvent(
+        ts=ts,
+        timestamp=timestamp,
+        level=level,
+        logger=_text(_get(line, paths.logger)),
+        message=_text(_get(line, paths.message)) or "",
+        event=event if isinstance(event, str) else None,
+        schema=paths.name,
+        source=source,
+        task_id=_text(_get(line, task["task_id"])),
+        task_name=_text(_get(line, task["task_name"])),
+        retries=retries if isinstance(retries, int) else None,
+        root_id=_text(_get(line, task["root_id"])),
+        parent_id=_text(_get(line, task["parent_id"])),
+        group_id=_text(_get(line, task["group_id"])),
+        queue=_text(_get(line, task["queue"])),
+        worker=_text(_get(line, task["worker"])),
+        host=None if paths.host is None else _text(_get(line, paths.host)),
+        service=_text(_get(line, paths.service)),
+        duration=(
+            duration / paths.duration_scale / 1000
+            if isinstance(duration, int | float) and not isinstance(duration, bool)
+            else None
+        ),
+        error_type=_text(_get(line, paths.error_type)),
+        error_message=_text(_get(line, paths.error_message)),
+        stack=_text(_get(line, paths.error_stack)),
+        fields=fields if isinstance(fields, Mapping) else {},
+        line=raw,
+    )
+
+
+LIFECYCLE = b':"task_'
+"""What a lifecycle event's line holds in every schema: the event's name as a value."""
+
+Accept = Callable[[bytes, int], bool]
+
+
+def lifecycle(*events: str) -> Accept:
+    """Return a test of a marker's place: a ``:"task_`` must start one of *events*' names.
+
+    (``"task_name":"task_x"`` holds the marker too.)  A place where another marker was
+    found is taken as it is.
+    """
+    suffixes = tuple(event.removeprefix("task_").encode() + b'"' for event in events)
+    skip = len(LIFECYCLE)
+
+    def accept(chunk: bytes, at: int) -> bool:
+        if not chunk.startswith(LIFECYCLE, at):
+            return True
+        return any(chunk.startswith(suffix, at + skip) for suffix in suffixes)
+
+    return accept
+
+
+@dataclass
+class Scan:
+    """Reads inputs and yields their celery-logkit lines; counts what it read and skipped.
+
+    With *markers*, only the lines that contain one of them are parsed (and *accept*,
+    when given, must take the place found); without, every line is.  ``read`` counts
+    every line of the input; ``skipped`` the lines parsed that were not celery-logkit's
+    (lines a marker ruled out are neither parsed nor counted there); ``malformed``
+    holds one line per malformed line, naming its input and line number.
+    """
+
+    markers: tuple[bytes, ...] = ()
+    accept: Accept | None = None
+    keep_raw: bool = False
+    read: int = 0
+    skipped: int = 0
+    malformed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    last_line: dict[str, LogEvent] = field(default_factory=dict)
+    """Each input's last celery-logkit line, even when markers ruled it out."""
+
+    def events(
+        self, inputs: Iterable[Input], progress: Callable[[int], None] | None = None
+    ) -> Iterator[LogEvent]:
+        """Yield the celery-logkit lines of *inputs*, in each input's order."""
+        for source in inputs:
+            try:
+                for chunk in source.chunks(progress):
+                    yield from self._chunk(chunk, source.name)
+            except InputError as exc:
+                self.errors.append(str(exc))
+
+    def lines_of(self, chunk: bytes, name: str) -> Iterator[LogEvent]:
+        """Yield the celery-logkit lines of one line-aligned *chunk* of input *name*."""
+        return self._chunk(chunk, name)
+
+    def _chunk(self, chunk: bytes, name: str) -> Iterator[LogEvent]:
+        first_line = self.read
+        self.read += chunk.count(b"\n")
+        self._note_last(chunk, name)
+        for start, end in self._spans(chunk):
+            raw = chunk[start:end]
+            try:
+                parsed = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                if raw.lstrip()[:1] == b"{":
+                    number = first_line + chunk.count(b"\n", 0, start) + 1
+                    self.malformed.append(f"{name}:{number}: malformed JSON line skipped ({exc})")
+                self.skipped += 1
+                continue
+            event = (
+                normalise(parsed, name, raw if self.keep_raw else b"")
+                if isinstance(parsed, dict)
+                else None
+            )
+            if event is None:
+                self.skipped += 1
+                continue
+            yield event
+
+    def _note_last(self, chunk: bytes, name: str) -> None:
+        """Keep the chunk's last line if it is celery-logkit's (how recent the input is)."""
+        start = chunk.rfind(b"\n", 0, len(chunk) - 1) + 1
+        try:
+            parsed = orjson.loads(chunk[start:])
+        except orjson.JSONDecodeError:
+            return
+        event = normalise(parsed, name) if isinstance(parsed, dict) else None
+        if event is not None:
+            self.last_line[name] = event
+
+    def _spans(self, chunk: bytes) -> Iterator[tuple[int, int]]:
+        if not self.markers:
+            start = 0
+            size = len(chunk)
+            while start < size:
+                end = chunk.index(b"\n", start)
+                if end > start:
+                    yield start, end
+                start = end + 1
+            return
+        if len(self.markers) == 1:
+            yield from self._marked(chunk, self.markers[0])
+            return
+        spans = {span for marker in self.markers for span in self._marked(chunk, marker)}
+        yield from sorted(spans)
+
+    def _marked(self, chunk: bytes, marker: bytes) -> Iterator[tuple[int, int]]:
+        accept = self.accept
+        at = chunk.find(marker)
+        while at != -1:
+            end = chunk.find(b"\n", at)
+            if accept is None or accept(chunk, at):
+                yield chunk.rfind(b"\n", 0, at) + 1, end
+            at = chunk.find(marker, end)
