@@ -261,7 +261,10 @@ class Stats:
 
 
 _MASKS = (
-    (re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"), "<id>"),
+    (
+        re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
+        "<id>",
+    ),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
     (re.compile(r"\b[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b(?<=\w{8})"), "<hex>"),
     (re.compile(r"\d+(?:\.\d+)?"), "<n>"),
@@ -393,8 +396,10 @@ class Workers:
         if event.host and run.host is None:
             run.host = event.host
         if event.event is None:
-            if event.worker is None and event.message.startswith("worker: ") and any(
-                word in event.message for word in SHUTDOWN
+            if (
+                event.worker is None
+                and event.message.startswith("worker: ")
+                and any(word in event.message for word in SHUTDOWN)
             ):
                 run.stopped = event.ts
         elif _final(event):
@@ -649,19 +654,25 @@ class Story:
         last = attempts[-1]["outcome"] if attempts else None
         children = sorted(
             (c for c in task.children if c in self.tasks and c not in done),
-            key=lambda c: self._first(c),
+            key=self._first,
         )
         enqueued = task.enqueued_by[0] if task.enqueued_by else None
+        by = None
+        if enqueued is not None:
+            by = {
+                "at": iso(enqueued.ts),
+                "offset": round(enqueued.ts - start, 6),
+                "by": enqueued.task_id,
+                "by_name": enqueued.task_name,
+                "worker": enqueued.worker,
+            }
         return {
             "task_id": task_id,
             "task_name": task.task_name,
             "parent_id": task.parent_id,
             "group_id": task.group_id,
-            "state": _STATE.get(last or "", None) or "no final event (still running, or lost)",
-            "enqueued": None if enqueued is None else {
-                "at": iso(enqueued.ts), "offset": round(enqueued.ts - start, 6),
-                "by": enqueued.task_id, "by_name": enqueued.task_name, "worker": enqueued.worker,
-            },  # fmt: skip
+            "state": _STATE.get(last or "") or "no final event (still running, or lost)",
+            "enqueued": by,
             "attempts": attempts,
             "children": [self._node(c, start, verbose, done) for c in children],
             "focus": task_id == self.task_id,

@@ -13,7 +13,7 @@ here only: a worker never loads them.
 
 from __future__ import annotations
 
-import datetime as _dt
+import contextlib
 import os
 import re
 import sys
@@ -32,7 +32,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from . import _answers
-from ._answers import Failures, Stats, Story, Stuck, Workers, feed, iso
+from ._answers import Failures, Stats, Story, Stuck, Workers, feed
 from ._read import (
     LIFECYCLE,
     Input,
@@ -60,7 +60,7 @@ class _Failed(Exception):
 
 
 def _out() -> Console:
-    """Standard output's console: as wide as the terminal, or wide enough for a file."""
+    """Return standard output's console: the terminal's width, or wide enough for a file."""
     terminal = sys.stdout.isatty()
     return Console(highlight=False, width=None if terminal or "COLUMNS" in os.environ else 200)
 
@@ -139,7 +139,9 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0
 def _seconds(text: str, label: str) -> float:
     match = _DURATION.match(text)
     if match is None:
-        raise click.BadParameter(f"{text!r} is not a duration such as 90s, 5m, 2h or 1d", param_hint=label)
+        raise click.BadParameter(
+            f"{text!r} is not a duration such as 90s, 5m, 2h or 1d", param_hint=label
+        )
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
@@ -186,7 +188,7 @@ def cli() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show stacks and the lines each attempt wrote.")
 @_json_option
 def task(task_id: str, inputs: tuple[str, ...], verbose: bool, as_json: bool) -> None:
-    """The story of task TASK_ID and its family: attempts, retries, outcome, children."""
+    """Show task TASK_ID's story and its family's: attempts, retries, outcome, children."""
     sources, errors = _inputs(inputs)
     sources, spooled = _spool_stdin(sources)
     try:
@@ -277,40 +279,41 @@ def _story_children(tree: Tree, node: dict[str, Any], verbose: bool) -> None:
         by = enqueued["by_name"] or "a producer"
         tree.add(f"[dim]{_offset(enqueued['offset'])}[/dim] enqueued by {escape(by)}")
     for attempt in node["attempts"]:
-        parts = [f"attempt {attempt['attempt']}"]
-        if attempt["worker"]:
-            parts.append(f"on {escape(attempt['worker'])}")
-        if attempt["received"] is not None:
-            parts.append(f"received {_offset(attempt['received'])}")
-        if attempt["started"] is not None:
-            parts.append(
-                f"started {_offset(attempt['started'])} (waited {_ms(attempt['queue_wait'])})"
-            )
-        outcome = attempt["outcome"]
-        if outcome:
-            style = _OUTCOME_STYLE.get(outcome, "")
-            parts.append(
-                f"[{style}]{outcome.removeprefix('task_')}[/{style}] {_offset(attempt['ended'])}"
-                f" in {_ms(attempt['runtime'])}"
-            )
-        else:
-            parts.append("[yellow]no end yet (still running, or its worker was lost)[/yellow]")
-        branch = tree.add(", ".join(parts))
-        if attempt["error_type"]:
-            branch.add(
-                f"[red]{escape(attempt['error_type'])}: {escape(attempt['error_message'] or '')}[/red]"
-            )
-        if attempt["reason"] and outcome != "task_failed":
-            countdown = attempt["countdown"]
-            after = f" (next attempt in {countdown} s)" if countdown is not None else ""
-            branch.add(f"reason: {escape(str(attempt['reason']))}{after}")
-        if verbose and attempt.get("stack"):
-            branch.add(f"[dim]{escape(attempt['stack'])}[/dim]")
-        if verbose:
-            for line in attempt.get("lines", []):
-                branch.add(escape(_rendered(line)))
+        _attempt_branch(tree, attempt, verbose)
     for child in node["children"]:
         _story_children(tree.add(_story_label(child)), child, verbose)
+
+
+def _attempt_branch(tree: Tree, attempt: dict[str, Any], verbose: bool) -> None:
+    parts = [f"attempt {attempt['attempt']}"]
+    if attempt["worker"]:
+        parts.append(f"on {escape(attempt['worker'])}")
+    if attempt["received"] is not None:
+        parts.append(f"received {_offset(attempt['received'])}")
+    if attempt["started"] is not None:
+        parts.append(f"started {_offset(attempt['started'])} (waited {_ms(attempt['queue_wait'])})")
+    outcome = attempt["outcome"]
+    if outcome:
+        style = _OUTCOME_STYLE.get(outcome, "")
+        parts.append(
+            f"[{style}]{outcome.removeprefix('task_')}[/{style}] {_offset(attempt['ended'])}"
+            f" in {_ms(attempt['runtime'])}"
+        )
+    else:
+        parts.append("[yellow]no end yet (still running, or its worker was lost)[/yellow]")
+    branch = tree.add(", ".join(parts))
+    if attempt["error_type"]:
+        error = f"{attempt['error_type']}: {attempt['error_message'] or ''}"
+        branch.add(f"[red]{escape(error)}[/red]")
+    if attempt["reason"] and outcome != "task_failed":
+        countdown = attempt["countdown"]
+        after = f" (next attempt in {countdown} s)" if countdown is not None else ""
+        branch.add(f"reason: {escape(str(attempt['reason']))}{after}")
+    if verbose and attempt.get("stack"):
+        branch.add(f"[dim]{escape(attempt['stack'])}[/dim]")
+    if verbose:
+        for line in attempt.get("lines", []):
+            branch.add(escape(_rendered(line)))
 
 
 # -- stats -------------------------------------------------------------------------------
@@ -323,7 +326,9 @@ _BY = click.Choice(["name", "queue", "worker", "hour"])
 @click.option("--by", type=_BY, default="name", show_default=True, help="Group by.")
 @_since_option
 @_until_option
-@click.option("--interval", help="The series' interval (90s, 5m, 1h); chosen by the span if not given.")
+@click.option(
+    "--interval", help="The series' interval (90s, 5m, 1h); chosen by the span if not given."
+)
 @_json_option
 def stats(
     inputs: tuple[str, ...],
@@ -333,7 +338,7 @@ def stats(
     interval: str | None,
     as_json: bool,
 ) -> None:
-    """Processed, succeeded, failed, retried...; runtime and queue wait percentiles."""
+    """Count processed, failed, retried... tasks; runtime and queue wait percentiles."""
     sources, errors = _inputs(inputs)
     answer = Stats(
         by,
@@ -364,7 +369,10 @@ def _print_stats(document: dict[str, Any]) -> None:
         runtime, wait = group["runtime"], group["queue_wait"]
         table.add_row(
             escape(group["key"]),
-            *(f"{group[n]:,}" for n in ("processed", "succeeded", "failed", "retried", "revoked", "rejected")),
+            *(
+                f"{group[n]:,}"
+                for n in ("processed", "succeeded", "failed", "retried", "revoked", "rejected")
+            ),
             f"{group['failure_rate'] * 100:.2f}",
             *(_ms(runtime[q]) for q in ("p50", "p95", "p99", "max")),
             *(_ms(wait[q]) for q in ("p50", "p95", "max")),
@@ -379,7 +387,7 @@ def _print_series(out: Console, series: dict[str, Any]) -> None:
     buckets = series["buckets"]
     if len(buckets) < 2 or not out.is_terminal:
         return
-    import plotext  # noqa: PLC0415 - only to draw on a terminal
+    import plotext  # type: ignore[import-untyped]  # noqa: PLC0415 - only to draw on a terminal
 
     plotext.clear_figure()
     plotext.theme("clear")
@@ -516,7 +524,9 @@ def workers(inputs: tuple[str, ...], as_json: bool) -> None:
         columns = ("worker", "host", "pool", "conc.", "celery", "queues", "started", "stopped",
                    "state", "tasks", "failed")  # fmt: skip
         for name in columns:
-            table.add_column(name, justify="right" if name in ("conc.", "tasks", "failed") else "left")
+            table.add_column(
+                name, justify="right" if name in ("conc.", "tasks", "failed") else "left"
+            )
         for row in document["workers"]:
             queues = row["queues"]
             table.add_row(
@@ -554,7 +564,11 @@ class _Filter:
         self.marker = task.encode() if task else None
 
     def __call__(self, event: LogEvent) -> bool:
-        if self.task and self.task not in (event.task_id, event.root_id, event.field("child_task_id")):
+        if self.task and self.task not in (
+            event.task_id,
+            event.root_id,
+            event.field("child_task_id"),
+        ):
             return False
         if self.name and event.task_name != self.name:
             return False
@@ -576,7 +590,9 @@ class _Filter:
 @click.option("-n", "--lines", "count", type=int, help="Show the last N lines first (10 with -f).")
 @click.option("--task", "task_id", help="Only the lines of this task (or of its family, by root).")
 @click.option("--name", help="Only the lines of tasks of this name.")
-@click.option("--level", type=click.Choice(_Filter._LEVELS, case_sensitive=False), help="This level and up.")
+@click.option(
+    "--level", type=click.Choice(_Filter._LEVELS, case_sensitive=False), help="This level and up."
+)
 @click.option("--event", help="Only this lifecycle event (task_failed, worker_started...).")
 @click.option("--grep", help="Only lines whose message matches this regular expression.")
 @click.option("--color/--no-color", default=None, help="Colours (default: on a terminal).")
@@ -618,10 +634,8 @@ def tail(
         show(line)
         shown += 1
     if follow:
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             shown += _follow(files, [s for s in sources if s.is_stdin], scan, keep, show)
-        except KeyboardInterrupt:
-            pass
     _finish(scan, errors, shown > 0)
 
 
@@ -717,7 +731,9 @@ def report(
 
     sources, errors = _inputs(inputs)
     begin, end = _moment(since, "--since"), _moment(until, "--until")
-    stats_answer = Stats("name", begin, end, None if interval is None else _seconds(interval, "--interval"))
+    stats_answer = Stats(
+        "name", begin, end, None if interval is None else _seconds(interval, "--interval")
+    )
     failures_answer = Failures(begin, end)
     stuck_answer = Stuck()
     scan = _worker_scan()
@@ -767,4 +783,3 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         _say_error(f"internal error: {type(exc).__name__}: {exc}")
         sys.exit(2)
     sys.exit(0)
-

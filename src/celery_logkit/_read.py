@@ -32,6 +32,7 @@ import orjson
 
 __all__ = [
     "CHUNK",
+    "LIFECYCLE",
     "SCHEMA_PATHS",
     "Input",
     "InputError",
@@ -39,13 +40,12 @@ __all__ = [
     "Paths",
     "Scan",
     "expand",
-    "LIFECYCLE",
     "lifecycle",
     "normalise",
     "parse_time",
 ]
 
-CHUNK = 32 << 20
+CHUNK = 8 << 20
 """Bytes read at a time: large enough that a search runs at memory speed."""
 
 Path = tuple[str, ...]
@@ -164,7 +164,7 @@ class Input:
         return self.name == "-"
 
     def size(self) -> int | None:
-        """The bytes to read, when known beforehand (a plain file), for a progress bar."""
+        """Return the bytes to read when known beforehand (a plain file), for a progress bar."""
         if self.is_stdin or self.name.endswith(".gz"):
             return None
         try:
@@ -178,8 +178,8 @@ class Input:
             return sys.stdin.buffer
         try:
             if self.name.endswith(".gz"):
-                return gzip.open(self.name, "rb")
-            return open(self.name, "rb", buffering=0)  # noqa: SIM115 - the caller closes it
+                return gzip.open(self.name, "rb")  # type: ignore[return-value]
+            return open(self.name, "rb", buffering=0)
         except OSError as exc:
             raise InputError(f"{self.name}: {exc.strerror or exc}") from None
 
@@ -247,60 +247,194 @@ def _hidden(entry: os.DirEntry[str]) -> bool:
     return entry.name.startswith(".")
 
 
-@dataclass(slots=True)
-class LogEvent:
-    """A celery-logkit line, in the default schema's names whatever schema wrote it.
+def _get(line: dict[str, Any], path: Path) -> Any:
+    """Return the value at *path* in *line*, or ``None``."""
+    node: Any = line
+    for depth, key in enumerate(path):
+        if type(node) is not dict:
+            return None
+        found = node.get(key, _MISSING)
+        if found is _MISSING:
+            return _get_other_form(node, path[depth:])
+        node = found
+    return node
 
-    *ts* is the timestamp in seconds since the epoch; *duration* an event's duration in
-    seconds; *fields* the event's own fields (``queue_wait_ms``, ``reason``,
-    ``child_task_id``...); *line* the raw line, for showing it as written.
+
+_MISSING: Any = object()
+
+
+def _get_other_form(node: dict[str, Any], path: Path) -> Any:
+    """Find *path* written the other way: a dotted key nested, or nested keys dotted.
+
+    Shippers and exports rewrite ``{"log.level": ...}`` as ``{"log": {"level": ...}}``
+    (Filebeat's ``expand_keys``), or the reverse.
+    """
+    if "." in path[0]:
+        return _get(node, (*path[0].split("."), *path[1:]))
+    if len(path) > 1:
+        return node.get(".".join(path))
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if value is None or type(value) is str else str(value)
+
+
+class LogEvent:
+    """A celery-logkit line, read in the default schema's names whatever schema wrote it.
+
+    The line's timestamp (*ts* in seconds since the epoch), level and event are read
+    when it is; every other part when it is asked for, so that an answer pays only for
+    what it reads.  *duration* is an event's duration in seconds; *fields* the event's
+    own fields (``queue_wait_ms``, ``reason``, ``child_task_id``...); *line* the raw
+    line, kept when asked for (to show it as written).
     """
 
-    ts: float
-    timestamp: str
-    level: str
-    logger: str | None
-    message: str
-    event: str | None
-    schema: str
-    source: str
-    task_id: str | None = None
-    task_name: str | None = None
-    retries: int | None = None
-    root_id: str | None = None
-    parent_id: str | None = None
-    group_id: str | None = None
-    queue: str | None = None
-    worker: str | None = None
-    host: str | None = None
-    service: str | None = None
-    duration: float | None = None
-    error_type: str | None = None
-    error_message: str | None = None
-    stack: str | None = None
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    line: bytes = b""
+    __slots__ = ("_data", "_paths", "event", "level", "line", "source", "timestamp", "ts")
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        paths: Paths,
+        ts: float,
+        timestamp: str,
+        level: str,
+        source: str,
+        line: bytes = b"",
+    ) -> None:
+        self._data = data
+        self._paths = paths
+        self.ts = ts
+        self.timestamp = timestamp
+        self.level = level
+        self.source = source
+        self.line = line
+        event = _get(data, paths.event)
+        self.event: str | None = event if type(event) is str else None
+
+    def _task(self, key: str) -> str | None:
+        return _text(_get(self._data, self._paths.task[key]))
+
+    @property
+    def schema(self) -> str:
+        """The name of the schema that wrote the line."""
+        return self._paths.name
+
+    @property
+    def message(self) -> str:
+        """The line's message."""
+        return _text(_get(self._data, self._paths.message)) or ""
+
+    @property
+    def logger(self) -> str | None:
+        """The logger's name."""
+        return _text(_get(self._data, self._paths.logger))
+
+    @property
+    def task_id(self) -> str | None:
+        """The task's id."""
+        return self._task("task_id")
+
+    @property
+    def task_name(self) -> str | None:
+        """The task's name."""
+        return self._task("task_name")
+
+    @property
+    def root_id(self) -> str | None:
+        """The id of the workflow's first task."""
+        return self._task("root_id")
+
+    @property
+    def parent_id(self) -> str | None:
+        """The id of the task that sent this one."""
+        return self._task("parent_id")
+
+    @property
+    def group_id(self) -> str | None:
+        """The id of the group the task is part of."""
+        return self._task("group_id")
+
+    @property
+    def queue(self) -> str | None:
+        """The queue the task came from."""
+        return self._task("queue")
+
+    @property
+    def worker(self) -> str | None:
+        """The worker's node name."""
+        return self._task("worker")
+
+    @property
+    def retries(self) -> int | None:
+        """How many times the task was retried before this attempt."""
+        value = _get(self._data, self._paths.task["retries"])
+        return value if type(value) is int else None
+
+    @property
+    def host(self) -> str | None:
+        """The host's name, in schemas that write it."""
+        path = self._paths.host
+        return None if path is None else _text(_get(self._data, path))
+
+    @property
+    def duration(self) -> float | None:
+        """The event's duration in seconds."""
+        value = _get(self._data, self._paths.duration)
+        if type(value) is int or type(value) is float:
+            return float(value / self._paths.duration_scale / 1000)
+        return None
+
+    @property
+    def error_type(self) -> str | None:
+        """The error's type."""
+        return _text(_get(self._data, self._paths.error_type))
+
+    @property
+    def error_message(self) -> str | None:
+        """The error's message."""
+        return _text(_get(self._data, self._paths.error_message))
+
+    @property
+    def stack(self) -> str | None:
+        """The error's stack."""
+        return _text(_get(self._data, self._paths.error_stack))
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The event's own fields (where the schema puts them: the line, or ``celery``)."""
+        paths = self._paths
+        found = _get(self._data, paths.namespace) if paths.namespace else self._data
+        return found if type(found) is dict else {}
 
     def field(self, name: str) -> Any:
         """Return the event's own field *name*, or ``None``."""
         return self.fields.get(name)
 
+    def seconds(self, name: str) -> float | None:
+        """Return the event's field *name* (in milliseconds) in seconds, or ``None``."""
+        value = self.fields.get(name)
+        if type(value) is int or type(value) is float:
+            return float(value / 1000)
+        return None
+
     def as_default(self) -> dict[str, Any]:
         """Return the line in the default schema's names (what the console format reads)."""
         line: dict[str, Any] = {
-            "timestamp": self.timestamp, "level": self.level, "logger": self.logger,
+            "timestamp": self.timestamp,
+            "level": self.level,
+            "logger": self.logger,
             "message": self.message,
-        }  # fmt: skip
+        }
         if self.event is not None:
             line["event"] = self.event
-        if self.duration is not None:
-            line["duration_ms"] = round(self.duration * 1000, 3)
-        for key in _TASK_KEYS:
-            value = getattr(self, key)
+        duration = self.duration
+        if duration is not None:
+            line["duration_ms"] = round(duration * 1000, 3)
+        for key in (*_TASK_KEYS, "worker"):
+            value = _get(self._data, self._paths.task[key])
             if value is not None:
                 line[key] = value
-        if self.worker is not None:
-            line["worker"] = self.worker
         skip = _DEFAULT_OWN if self.schema == "default" else _TASK_KEYS
         line.update((k, v) for k, v in self.fields.items() if k not in skip and k not in line)
         error = {"type": self.error_type, "message": self.error_message, "stack_trace": self.stack}
@@ -308,36 +442,20 @@ class LogEvent:
             line["error"] = error
         return line
 
-    def seconds(self, name: str) -> float | None:
-        """Return the event's field *name* (in milliseconds) in seconds, or ``None``."""
-        value = self.fields.get(name)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return value / 1000
-        return None
 
-
-def _get(line: Mapping[str, Any], path: Path) -> Any:
-    """Return the value at *path*; a dotted key also matches its nested form, and back.
-
-    Shippers and exports rewrite ``{"log.level": ...}`` as ``{"log": {"level": ...}}``
-    (Filebeat's ``expand_keys``), or the reverse.
-    """
-    node: Any = line
-    for i, key in enumerate(path):
-        if not isinstance(node, Mapping):
-            return None
-        if key in node:
-            node = node[key]
-        elif "." in key:
-            return _get(node, (*key.split("."), *path[i + 1 :]))
-        else:
-            rest = ".".join(path[i:])
-            return node.get(rest) if len(path) - i > 1 else None
-    return node
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None if value is None else str(value)
+def normalise(line: dict[str, Any], source: str, raw: bytes = b"") -> LogEvent | None:
+    """Return *line* as a :class:`LogEvent`, or ``None`` when no schema's line it is."""
+    for paths in SCHEMA_PATHS:
+        timestamp = _get(line, paths.timestamp)
+        if type(timestamp) is not str:
+            continue
+        level = _get(line, paths.level)
+        if type(level) is str:
+            ts = parse_time(timestamp)
+            if ts is None:
+                return None
+            return LogEvent(line, paths, ts, timestamp, level, source, raw)
+    return None
 
 
 _seconds: dict[str, float] = {}
@@ -360,10 +478,10 @@ def parse_time(text: str) -> float | None:
             _seconds.clear()
         _seconds[head] = base
     rest = text[19:]
-    if rest == "Z" or rest == "":
+    if rest in {"Z", ""}:
         return base
     if rest[0] == "." and rest[-1] == "Z" and rest[1:-1].isdigit():
-        return base + int(rest[1:-1]) / 10 ** (len(rest) - 2)
+        return float(base + int(rest[1:-1]) / 10 ** (len(rest) - 2))
     return _parse_other(text)
 
 
@@ -375,66 +493,7 @@ def _parse_other(text: str) -> float | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_dt.UTC)
-    return moment.timestamp()
-
-
-def normalise(line: Mapping[str, Any], source: str, raw: bytes = b"") -> LogEvent | None:
-    """Return *line* as a :class:`LogEvent`, or ``None`` when no schema's line it is."""
-    for paths in SCHEMA_PATHS:
-        timestamp = _get(line, paths.timestamp)
-        level = _get(line, paths.level)
-        if isinstance(timestamp, str) and isinstance(level, str):
-            ts = parse_time(timestamp)
-            if ts is None:
-                return None
-            return _event(line, paths, ts, timestamp, level, source, raw)
-    return None
-
-
-def _event(
-    line: Mapping[str, Any],
-    paths: Paths,
-    ts: float,
-    timestamp: str,
-    level: str,
-    source: str,
-    raw: bytes,
-) -> LogEvent:
-    fields = _get(line, paths.namespace) if paths.namespace else line
-    duration = _get(line, paths.duration)
-    task = paths.task
-    retries = _get(line, task["retries"])
-    event = _get(line, paths.event)
-    return LogEvent(
-        ts=ts,
-        timestamp=timestamp,
-        level=level,
-        logger=_text(_get(line, paths.logger)),
-        message=_text(_get(line, paths.message)) or "",
-        event=event if isinstance(event, str) else None,
-        schema=paths.name,
-        source=source,
-        task_id=_text(_get(line, task["task_id"])),
-        task_name=_text(_get(line, task["task_name"])),
-        retries=retries if isinstance(retries, int) else None,
-        root_id=_text(_get(line, task["root_id"])),
-        parent_id=_text(_get(line, task["parent_id"])),
-        group_id=_text(_get(line, task["group_id"])),
-        queue=_text(_get(line, task["queue"])),
-        worker=_text(_get(line, task["worker"])),
-        host=None if paths.host is None else _text(_get(line, paths.host)),
-        service=_text(_get(line, paths.service)),
-        duration=(
-            duration / paths.duration_scale / 1000
-            if isinstance(duration, int | float) and not isinstance(duration, bool)
-            else None
-        ),
-        error_type=_text(_get(line, paths.error_type)),
-        error_message=_text(_get(line, paths.error_message)),
-        stack=_text(_get(line, paths.error_stack)),
-        fields=fields if isinstance(fields, Mapping) else {},
-        line=raw,
-    )
+    return float(moment.timestamp())
 
 
 LIFECYCLE = b':"task_'
@@ -453,9 +512,7 @@ def lifecycle(*events: str) -> Accept:
     skip = len(LIFECYCLE)
 
     def accept(chunk: bytes, at: int) -> bool:
-        if not chunk.startswith(LIFECYCLE, at):
-            return True
-        return any(chunk.startswith(suffix, at + skip) for suffix in suffixes)
+        return chunk.startswith(suffixes, at + skip) or not chunk.startswith(LIFECYCLE, at)
 
     return accept
 
