@@ -316,11 +316,12 @@ class Failures:
         if kind is None:
             kind = self.kinds[key] = _Failure(*key)
         kind.count += 1
-        if event.ts < kind.first:
+        if event.ts < kind.first:  # the sample and its stack are the first failure's
             kind.first, kind.sample = event.ts, event.task_id or ""
-        kind.last = max(kind.last, event.ts)
-        if kind.stack is None:
+            kind.stack = event.stack or kind.stack
+        elif kind.stack is None:
             kind.stack = event.stack
+        kind.last = max(kind.last, event.ts)
 
     def result(self, read: int, skipped: int) -> dict[str, Any]:
         """Return the ``failures --json`` document, the most frequent kind first."""
