@@ -117,7 +117,11 @@ def test_failures_are_grouped_with_ids_and_numbers_masked() -> None:
     groups = failures.result(0, 0)["groups"]
     assert len(groups) == 1
     kind = groups[0]
-    assert (kind["task_name"], kind["error_type"], kind["count"]) == ("shop.charge", "ValueError", 3)
+    assert (kind["task_name"], kind["error_type"], kind["count"]) == (
+        "shop.charge",
+        "ValueError",
+        3,
+    )
     assert kind["message"] == "bad card <n>"
     assert kind["first_seen"] == "2026-01-01T00:00:01.000Z"
     assert kind["last_seen"] == "2026-01-01T00:00:05.000Z"

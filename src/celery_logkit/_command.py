@@ -61,8 +61,7 @@ class _Failed(Exception):
 
 def _out() -> Console:
     """Return standard output's console: the terminal's width, or wide enough for a file."""
-    terminal = sys.stdout.isatty()
-    return Console(highlight=False, width=None if terminal or "COLUMNS" in os.environ else 200)
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def _say_error(message: str) -> None:

@@ -499,7 +499,8 @@ def _parse_other(text: str) -> float | None:
 LIFECYCLE = b':"task_'
 """What a lifecycle event's line holds in every schema: the event's name as a value."""
 
-Accept = Callable[[bytes, int], bool]
+Accept = Callable[[bytes, int, bytes], bool]
+"""Whether a marker found in a chunk at an offset is a line to parse: ``(chunk, at, marker)``."""
 
 
 def lifecycle(*events: str) -> Accept:
@@ -509,12 +510,16 @@ def lifecycle(*events: str) -> Accept:
     found is taken as it is.
     """
     suffixes = tuple(event.removeprefix("task_").encode() + b'"' for event in events)
-    skip = len(LIFECYCLE)
 
-    def accept(chunk: bytes, at: int) -> bool:
-        return chunk.startswith(suffixes, at + skip) or not chunk.startswith(LIFECYCLE, at)
+    def accept(chunk: bytes, at: int, marker: bytes) -> bool:
+        return not marker.endswith(b'"task_') or chunk.startswith(suffixes, at + len(marker))
 
     return accept
+
+
+def _spaced(marker: bytes) -> bytes:
+    """Return *marker* as JSON written with a space after each colon (``": "``) has it."""
+    return marker.replace(b'":"', b'": "').replace(b':"', b': "')
 
 
 @dataclass
@@ -598,10 +603,14 @@ class Scan:
                     yield start, end
                 start = end + 1
             return
-        if len(self.markers) == 1:
-            yield from self._marked(chunk, self.markers[0])
+        markers = self.markers
+        first = chunk.find(b"\n")
+        if chunk.find(b'": ', 0, first) != -1:  # JSON with spaces: an export, json.dumps
+            markers = tuple({*markers, *map(_spaced, markers)})
+        if len(markers) == 1:
+            yield from self._marked(chunk, markers[0])
             return
-        spans = {span for marker in self.markers for span in self._marked(chunk, marker)}
+        spans = {span for marker in markers for span in self._marked(chunk, marker)}
         yield from sorted(spans)
 
     def _marked(self, chunk: bytes, marker: bytes) -> Iterator[tuple[int, int]]:
@@ -609,6 +618,6 @@ class Scan:
         at = chunk.find(marker)
         while at != -1:
             end = chunk.find(b"\n", at)
-            if accept is None or accept(chunk, at):
+            if accept is None or accept(chunk, at, marker):
                 yield chunk.rfind(b"\n", 0, at) + 1, end
             at = chunk.find(marker, end)
