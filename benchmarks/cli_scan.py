@@ -119,7 +119,20 @@ def _warm(path: Path) -> None:
             pass
 
 
-def main() -> None:  # noqa: PLR0915 - one run, top to bottom
+def _time_schema(path: Path, schema: str, task_id: str, runs: int) -> tuple[float, ...]:
+    """Return the times of grep, jq, DuckDB and the command for one task, then for stats."""
+    target = str(path)
+    return (
+        _best(runs, lambda: _shell(["grep", "-F", task_id, target])),
+        _best(1, lambda: _shell(["jq", "-c", f'select(.task_id == "{task_id}")', target])),
+        _best(runs, lambda: _duckdb(_task_sql(path, task_id))),
+        _best(runs, lambda: _shell([*COMMAND, "task", task_id, target, "--json"])),
+        _best(runs, lambda: _duckdb(_stats_sql(path, schema))),
+        _best(runs, lambda: _shell([*COMMAND, "stats", target, "--json"])),
+    )
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=3)
@@ -143,16 +156,8 @@ def main() -> None:  # noqa: PLR0915 - one run, top to bottom
             )
             _warm(path)
             task_id = summary.sample_child
-            grep = _best(args.runs, lambda: _shell(["grep", "-F", task_id, str(path)]))
-            jq = _best(
-                1, lambda: _shell(["jq", "-c", f'select(.task_id == "{task_id}")', str(path)])
-            )
-            duck_task = _best(args.runs, lambda: _duckdb(_task_sql(path, task_id)))
-            ours_task = _best(
-                args.runs, lambda: _shell([*COMMAND, "task", task_id, str(path), "--json"])
-            )
-            duck_stats = _best(args.runs, lambda: _duckdb(_stats_sql(path, schema)))
-            ours_stats = _best(args.runs, lambda: _shell([*COMMAND, "stats", str(path), "--json"]))
+            times = _time_schema(path, schema, task_id, args.runs)
+            grep, jq, duck_task, ours_task, duck_stats, ours_stats = times
             rows.append(
                 (
                     schema,
