@@ -20,7 +20,6 @@ temporary directory by default) and deleted at the end.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -94,7 +93,9 @@ def _best(runs: int, run: object) -> float:
 
 
 def _shell(argv: list[str]) -> None:
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    # Output to a pipe, read whole: GNU grep stops at the first match when it writes to
+    # /dev/null, which would time something else.
+    done = subprocess.run(argv, capture_output=True, check=False)
     if done.returncode not in (0, 1):
         raise SystemExit(f"{argv[0]} failed: {done.stderr.decode()[-500:]}")
 
@@ -106,11 +107,15 @@ def _duckdb(sql: str) -> None:
 
 
 def _peak_rss(argv: list[str]) -> float:
-    """Return the peak RSS of running *argv*, in MiB."""
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_maxrss / 1024
+    """Return the peak RSS of running *argv*, in MiB, as GNU time measures it.
+
+    (``wait4``'s figure would count the benchmark's own pages, which the child has until
+    it runs the command.)
+    """
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *argv], capture_output=True, text=True, check=False
+    )
+    return int(done.stderr.strip().splitlines()[-1]) / 1024
 
 
 def _warm(path: Path) -> None:
