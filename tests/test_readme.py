@@ -542,6 +542,19 @@ def check_curl(shell: Shell, args: list[str], _: CeleryHelp) -> None:
     assert any(a.startswith("http://127.0.0.1:8000/") for a in args), shell.block.where
 
 
+def check_logkit_command(shell: Shell, args: list[str], _: CeleryHelp) -> None:
+    """``celery-logkit SUBCOMMAND ...``: the subcommand and each option exist."""
+    where = shell.block.where
+    done = subprocess.run(
+        [str(VENV_BIN / "celery-logkit"), args[0], "--help"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"{where}: celery-logkit {args[0]}: {done.stderr[-500:]}"
+    for option in args[1:]:
+        if option.startswith("-"):
+            assert option.split("=")[0] in done.stdout, f"{where}: celery-logkit has no {option}"
+
+
 CHECKERS: dict[str, Callable[[Shell, list[str], CeleryHelp], None]] = {
     "uv": check_uv,
     "cd": check_cd,
@@ -557,6 +570,7 @@ CHECKERS: dict[str, Callable[[Shell, list[str], CeleryHelp], None]] = {
     "curl": check_curl,
     "sphinx-build": check_group_tool("sphinx"),
     "sphinx-autobuild": check_group_tool("sphinx-autobuild"),
+    "celery-logkit": check_logkit_command,
 }
 """How each program a document runs is checked; a program not here fails the test."""
 

@@ -1,0 +1,5 @@
+"""``python -m celery_logkit``: the ``celery-logkit`` command."""
+
+from celery_logkit._command import main
+
+main()

@@ -1,0 +1,623 @@
+"""Reading logs back: inputs, the lines that matter, one vocabulary for every schema.
+
+An input is a file, a ``.gz`` file, a directory's files, a glob's matches, or ``-``
+(standard input).  It is read in large line-aligned chunks, and only the lines that can
+hold an answer are parsed: a caller names the bytes such a line contains (a task's id,
+the ``:"task_`` of a lifecycle event's name), found with ``bytes.find``, so the rest of
+the input is never split into lines or decoded.  A line is taken as celery-logkit's
+when it has a schema's timestamp and level (:data:`SCHEMA_PATHS`, detected per line, so
+mixed input is fine), and read into a :class:`LogEvent` in the default schema's names.
+Lines that are not celery-logkit's are skipped and counted; a line that starts as JSON
+but is not is reported as malformed (its input and line number), never raised.
+
+This module imports neither celery nor the schemas' modules (which import
+OpenTelemetry): the command starts in a few tens of milliseconds, which is most of the
+time it takes to find one task in a large file.  :data:`SCHEMA_PATHS` is therefore the
+schemas' description written out, and ``tests/test_read.py`` checks that it is what
+:mod:`celery_logkit.schemas` says.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import glob
+import gzip
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import orjson
+
+__all__ = [
+    "CHUNK",
+    "LIFECYCLE",
+    "SCHEMA_PATHS",
+    "Input",
+    "InputError",
+    "LogEvent",
+    "Paths",
+    "Scan",
+    "expand",
+    "lifecycle",
+    "normalise",
+    "parse_time",
+]
+
+CHUNK = 8 << 20
+"""Bytes read at a time: large enough that a search runs at memory speed."""
+
+Path = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where a schema writes each part of a line that the answers read.
+
+    A role's path as in :class:`celery_logkit.schemas.Schema`; *namespace* is where an
+    event's own fields go, and *duration_scale* how many of the written unit make a
+    millisecond.
+    """
+
+    name: str
+    timestamp: Path
+    level: Path
+    message: Path
+    logger: Path
+    service: Path
+    host: Path | None
+    event: Path
+    duration: Path
+    task: Mapping[str, Path]
+    error_type: Path
+    error_message: Path
+    error_stack: Path
+    namespace: Path
+    duration_scale: float
+
+
+_TASK_KEYS = ("task_id", "task_name", "retries", "root_id", "parent_id", "group_id", "queue")
+_DEFAULT_OWN = frozenset(
+    {*_TASK_KEYS, "worker", "timestamp", "level", "logger", "message", "service", "env"}
+    | {"version", "event", "duration_ms", "error"}
+)
+
+SCHEMA_PATHS: tuple[Paths, ...] = (
+    Paths(
+        name="default",
+        timestamp=("timestamp",),
+        level=("level",),
+        message=("message",),
+        logger=("logger",),
+        service=("service",),
+        host=None,
+        event=("event",),
+        duration=("duration_ms",),
+        task={**{key: (key,) for key in _TASK_KEYS}, "worker": ("worker",)},
+        error_type=("error", "type"),
+        error_message=("error", "message"),
+        error_stack=("error", "stack_trace"),
+        namespace=(),
+        duration_scale=1.0,
+    ),
+    Paths(
+        name="ecs",
+        timestamp=("@timestamp",),
+        level=("log.level",),
+        message=("message",),
+        logger=("log", "logger"),
+        service=("service", "name"),
+        host=("host", "hostname"),
+        event=("event", "action"),
+        duration=("event", "duration"),
+        task={
+            "task_id": ("task_id",),
+            "task_name": ("task_name",),
+            **{key: ("celery", key) for key in _TASK_KEYS[2:]},
+            "worker": ("service", "node", "name"),
+        },
+        error_type=("error", "type"),
+        error_message=("error", "message"),
+        error_stack=("error", "stack_trace"),
+        namespace=("celery",),
+        duration_scale=1_000_000,
+    ),
+    Paths(
+        name="datadog",
+        timestamp=("timestamp",),
+        level=("status",),
+        message=("message",),
+        logger=("logger", "name"),
+        service=("service",),
+        host=None,
+        event=("evt", "name"),
+        duration=("duration",),
+        task={
+            "task_id": ("task_id",),
+            "task_name": ("task_name",),
+            **{key: ("celery", key) for key in (*_TASK_KEYS[2:], "worker")},
+        },
+        error_type=("error", "kind"),
+        error_message=("error", "message"),
+        error_stack=("error", "stack"),
+        namespace=("celery",),
+        duration_scale=1_000_000,
+    ),
+)
+"""The built-in schemas' paths, in the order a line is tried against them."""
+
+
+class InputError(Exception):
+    """An input that cannot be read: its message is one line for the person running it."""
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input: a file's path (``.gz`` ones decompressed), or ``-`` for standard input."""
+
+    name: str
+
+    @property
+    def is_stdin(self) -> bool:
+        """Whether this input is standard input."""
+        return self.name == "-"
+
+    def size(self) -> int | None:
+        """Return the bytes to read when known beforehand (a plain file), for a progress bar."""
+        if self.is_stdin or self.name.endswith(".gz"):
+            return None
+        try:
+            return os.path.getsize(self.name)
+        except OSError:
+            return None
+
+    def open(self) -> IO[bytes]:
+        """Open the input for reading bytes; an :class:`InputError` says why it cannot be."""
+        if self.is_stdin:
+            return sys.stdin.buffer
+        try:
+            if self.name.endswith(".gz"):
+                return gzip.open(self.name, "rb")  # type: ignore[return-value]
+            return open(self.name, "rb", buffering=0)
+        except OSError as exc:
+            raise InputError(f"{self.name}: {exc.strerror or exc}") from None
+
+    def chunks(self, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
+        """Yield the input in chunks that each end with a whole line.
+
+        *progress* is called with the bytes read so far (compressed bytes are not
+        counted: a ``.gz`` input's size is not known beforehand).
+        """
+        stream = self.open()
+        carry = b""
+        try:
+            while True:
+                try:
+                    block = stream.read(CHUNK)
+                except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                    raise InputError(f"{self.name}: {exc}") from None
+                if progress is not None and block:
+                    progress(len(block))
+                if not block:
+                    if carry:
+                        yield carry if carry.endswith(b"\n") else carry + b"\n"
+                    return
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:
+                    carry += block
+                    continue
+                yield carry + block[:cut] if carry else block[:cut]
+                carry = block[cut:]
+        finally:
+            if not self.is_stdin:
+                stream.close()
+
+
+def expand(names: Iterable[str]) -> tuple[list[Input], list[str]]:
+    """Return the inputs *names* stand for, and one error line per name that stands for none.
+
+    A name is ``-``, a file, a directory (its files, sorted, not recursing), or a glob.
+    """
+    inputs: list[Input] = []
+    errors: list[str] = []
+    for name in names:
+        if name == "-":
+            inputs.append(Input("-"))
+        elif os.path.isdir(name):
+            found = sorted(
+                entry.path for entry in os.scandir(name) if entry.is_file() and not _hidden(entry)
+            )
+            inputs += [Input(path) for path in found]
+            if not found:
+                errors.append(f"{name}: no files in this directory")
+        elif os.path.exists(name):
+            inputs.append(Input(name))
+        elif glob.has_magic(name):
+            found = sorted(path for path in glob.glob(name) if os.path.isfile(path))
+            inputs += [Input(path) for path in found]
+            if not found:
+                errors.append(f"{name}: no file matches")
+        else:
+            errors.append(f"{name}: No such file or directory")
+    return inputs, errors
+
+
+def _hidden(entry: os.DirEntry[str]) -> bool:
+    return entry.name.startswith(".")
+
+
+def _get(line: dict[str, Any], path: Path) -> Any:
+    """Return the value at *path* in *line*, or ``None``."""
+    node: Any = line
+    for depth, key in enumerate(path):
+        if type(node) is not dict:
+            return None
+        found = node.get(key, _MISSING)
+        if found is _MISSING:
+            return _get_other_form(node, path[depth:])
+        node = found
+    return node
+
+
+_MISSING: Any = object()
+
+
+def _get_other_form(node: dict[str, Any], path: Path) -> Any:
+    """Find *path* written the other way: a dotted key nested, or nested keys dotted.
+
+    Shippers and exports rewrite ``{"log.level": ...}`` as ``{"log": {"level": ...}}``
+    (Filebeat's ``expand_keys``), or the reverse.
+    """
+    if "." in path[0]:
+        return _get(node, (*path[0].split("."), *path[1:]))
+    if len(path) > 1:
+        return node.get(".".join(path))
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if value is None or type(value) is str else str(value)
+
+
+class LogEvent:
+    """A celery-logkit line, read in the default schema's names whatever schema wrote it.
+
+    The line's timestamp (*ts* in seconds since the epoch), level and event are read
+    when it is; every other part when it is asked for, so that an answer pays only for
+    what it reads.  *duration* is an event's duration in seconds; *fields* the event's
+    own fields (``queue_wait_ms``, ``reason``, ``child_task_id``...); *line* the raw
+    line, kept when asked for (to show it as written).
+    """
+
+    __slots__ = ("_data", "_paths", "event", "level", "line", "source", "timestamp", "ts")
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        paths: Paths,
+        ts: float,
+        timestamp: str,
+        level: str,
+        source: str,
+        line: bytes = b"",
+    ) -> None:
+        self._data = data
+        self._paths = paths
+        self.ts = ts
+        self.timestamp = timestamp
+        self.level = level
+        self.source = source
+        self.line = line
+        event = _get(data, paths.event)
+        self.event: str | None = event if type(event) is str else None
+
+    def _task(self, key: str) -> str | None:
+        return _text(_get(self._data, self._paths.task[key]))
+
+    @property
+    def schema(self) -> str:
+        """The name of the schema that wrote the line."""
+        return self._paths.name
+
+    @property
+    def message(self) -> str:
+        """The line's message."""
+        return _text(_get(self._data, self._paths.message)) or ""
+
+    @property
+    def logger(self) -> str | None:
+        """The logger's name."""
+        return _text(_get(self._data, self._paths.logger))
+
+    @property
+    def task_id(self) -> str | None:
+        """The task's id."""
+        return self._task("task_id")
+
+    @property
+    def task_name(self) -> str | None:
+        """The task's name."""
+        return self._task("task_name")
+
+    @property
+    def root_id(self) -> str | None:
+        """The id of the workflow's first task."""
+        return self._task("root_id")
+
+    @property
+    def parent_id(self) -> str | None:
+        """The id of the task that sent this one."""
+        return self._task("parent_id")
+
+    @property
+    def group_id(self) -> str | None:
+        """The id of the group the task is part of."""
+        return self._task("group_id")
+
+    @property
+    def queue(self) -> str | None:
+        """The queue the task came from."""
+        return self._task("queue")
+
+    @property
+    def worker(self) -> str | None:
+        """The worker's node name."""
+        return self._task("worker")
+
+    @property
+    def retries(self) -> int | None:
+        """How many times the task was retried before this attempt."""
+        value = _get(self._data, self._paths.task["retries"])
+        return value if type(value) is int else None
+
+    @property
+    def host(self) -> str | None:
+        """The host's name, in schemas that write it."""
+        path = self._paths.host
+        return None if path is None else _text(_get(self._data, path))
+
+    @property
+    def duration(self) -> float | None:
+        """The event's duration in seconds."""
+        value = _get(self._data, self._paths.duration)
+        if type(value) is int or type(value) is float:
+            return float(value / self._paths.duration_scale / 1000)
+        return None
+
+    @property
+    def error_type(self) -> str | None:
+        """The error's type."""
+        return _text(_get(self._data, self._paths.error_type))
+
+    @property
+    def error_message(self) -> str | None:
+        """The error's message."""
+        return _text(_get(self._data, self._paths.error_message))
+
+    @property
+    def stack(self) -> str | None:
+        """The error's stack."""
+        return _text(_get(self._data, self._paths.error_stack))
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The event's own fields (where the schema puts them: the line, or ``celery``)."""
+        paths = self._paths
+        found = _get(self._data, paths.namespace) if paths.namespace else self._data
+        return found if type(found) is dict else {}
+
+    def field(self, name: str) -> Any:
+        """Return the event's own field *name*, or ``None``."""
+        return self.fields.get(name)
+
+    def seconds(self, name: str) -> float | None:
+        """Return the event's field *name* (in milliseconds) in seconds, or ``None``."""
+        value = self.fields.get(name)
+        if type(value) is int or type(value) is float:
+            return float(value / 1000)
+        return None
+
+    def as_default(self) -> dict[str, Any]:
+        """Return the line in the default schema's names (what the console format reads)."""
+        line: dict[str, Any] = {
+            "timestamp": self.timestamp,
+            "level": self.level,
+            "logger": self.logger,
+            "message": self.message,
+        }
+        if self.event is not None:
+            line["event"] = self.event
+        duration = self.duration
+        if duration is not None:
+            line["duration_ms"] = round(duration * 1000, 3)
+        for key in (*_TASK_KEYS, "worker"):
+            value = _get(self._data, self._paths.task[key])
+            if value is not None:
+                line[key] = value
+        skip = _DEFAULT_OWN if self.schema == "default" else _TASK_KEYS
+        line.update((k, v) for k, v in self.fields.items() if k not in skip and k not in line)
+        error = {"type": self.error_type, "message": self.error_message, "stack_trace": self.stack}
+        if any(error.values()):
+            line["error"] = error
+        return line
+
+
+def normalise(line: dict[str, Any], source: str, raw: bytes = b"") -> LogEvent | None:
+    """Return *line* as a :class:`LogEvent`, or ``None`` when no schema's line it is."""
+    for paths in SCHEMA_PATHS:
+        timestamp = _get(line, paths.timestamp)
+        if type(timestamp) is not str:
+            continue
+        level = _get(line, paths.level)
+        if type(level) is str:
+            ts = parse_time(timestamp)
+            if ts is None:
+                return None
+            return LogEvent(line, paths, ts, timestamp, level, source, raw)
+    return None
+
+
+_seconds: dict[str, float] = {}
+
+
+def parse_time(text: str) -> float | None:
+    """Return an RFC 3339 timestamp (as celery-logkit writes it) in seconds, or ``None``.
+
+    Each second's text is parsed once (lines of the same second share it).
+    """
+    head = text[:19]
+    base = _seconds.get(head)
+    if base is None:
+        try:
+            moment = _dt.datetime.fromisoformat(head)
+        except ValueError:
+            return _parse_other(text)
+        base = moment.replace(tzinfo=_dt.UTC).timestamp()
+        if len(_seconds) > 100_000:
+            _seconds.clear()
+        _seconds[head] = base
+    rest = text[19:]
+    if rest in {"Z", ""}:
+        return base
+    if rest[0] == "." and rest[-1] == "Z" and rest[1:-1].isdigit():
+        return float(base + int(rest[1:-1]) / 10 ** (len(rest) - 2))
+    return _parse_other(text)
+
+
+def _parse_other(text: str) -> float | None:
+    """Parse a timestamp with an offset, or in another precision, the slow way."""
+    try:
+        moment = _dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.UTC)
+    return float(moment.timestamp())
+
+
+LIFECYCLE = b':"task_'
+"""What a lifecycle event's line holds in every schema: the event's name as a value."""
+
+Accept = Callable[[bytes, int, bytes], bool]
+"""Whether a marker found in a chunk at an offset is a line to parse: ``(chunk, at, marker)``."""
+
+
+def lifecycle(*events: str) -> Accept:
+    """Return a test of a marker's place: a ``:"task_`` must start one of *events*' names.
+
+    (``"task_name":"task_x"`` holds the marker too.)  A place where another marker was
+    found is taken as it is.
+    """
+    suffixes = tuple(event.removeprefix("task_").encode() + b'"' for event in events)
+
+    def accept(chunk: bytes, at: int, marker: bytes) -> bool:
+        return not marker.endswith(b'"task_') or chunk.startswith(suffixes, at + len(marker))
+
+    return accept
+
+
+def _spaced(marker: bytes) -> bytes:
+    """Return *marker* as JSON written with a space after each colon (``": "``) has it."""
+    return marker.replace(b'":"', b'": "').replace(b':"', b': "')
+
+
+@dataclass
+class Scan:
+    """Reads inputs and yields their celery-logkit lines; counts what it read and skipped.
+
+    With *markers*, only the lines that contain one of them are parsed (and *accept*,
+    when given, must take the place found); without, every line is.  ``read`` counts
+    every line of the input; ``skipped`` the lines parsed that were not celery-logkit's
+    (lines a marker ruled out are neither parsed nor counted there); ``malformed``
+    holds one line per malformed line, naming its input and line number.
+    """
+
+    markers: tuple[bytes, ...] = ()
+    accept: Accept | None = None
+    keep_raw: bool = False
+    read: int = 0
+    skipped: int = 0
+    malformed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    last_line: dict[str, LogEvent] = field(default_factory=dict)
+    """Each input's last celery-logkit line, even when markers ruled it out."""
+
+    def events(
+        self, inputs: Iterable[Input], progress: Callable[[int], None] | None = None
+    ) -> Iterator[LogEvent]:
+        """Yield the celery-logkit lines of *inputs*, in each input's order."""
+        for source in inputs:
+            try:
+                for chunk in source.chunks(progress):
+                    yield from self._chunk(chunk, source.name)
+            except InputError as exc:
+                self.errors.append(str(exc))
+
+    def lines_of(self, chunk: bytes, name: str) -> Iterator[LogEvent]:
+        """Yield the celery-logkit lines of one line-aligned *chunk* of input *name*."""
+        return self._chunk(chunk, name)
+
+    def _chunk(self, chunk: bytes, name: str) -> Iterator[LogEvent]:
+        first_line = self.read
+        self.read += chunk.count(b"\n")
+        self._note_last(chunk, name)
+        for start, end in self._spans(chunk):
+            raw = chunk[start:end]
+            try:
+                parsed = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                if raw.lstrip()[:1] == b"{":
+                    number = first_line + chunk.count(b"\n", 0, start) + 1
+                    self.malformed.append(f"{name}:{number}: malformed JSON line skipped ({exc})")
+                self.skipped += 1
+                continue
+            event = (
+                normalise(parsed, name, raw if self.keep_raw else b"")
+                if isinstance(parsed, dict)
+                else None
+            )
+            if event is None:
+                self.skipped += 1
+                continue
+            yield event
+
+    def _note_last(self, chunk: bytes, name: str) -> None:
+        """Keep the chunk's last line if it is celery-logkit's (how recent the input is)."""
+        start = chunk.rfind(b"\n", 0, len(chunk) - 1) + 1
+        try:
+            parsed = orjson.loads(chunk[start:])
+        except orjson.JSONDecodeError:
+            return
+        event = normalise(parsed, name) if isinstance(parsed, dict) else None
+        if event is not None:
+            self.last_line[name] = event
+
+    def _spans(self, chunk: bytes) -> Iterator[tuple[int, int]]:
+        if not self.markers:
+            start = 0
+            size = len(chunk)
+            while start < size:
+                end = chunk.index(b"\n", start)
+                if end > start:
+                    yield start, end
+                start = end + 1
+            return
+        markers = self.markers
+        first = chunk.find(b"\n")
+        if chunk.find(b'": ', 0, first) != -1:  # JSON with spaces: an export, json.dumps
+            markers = tuple({*markers, *map(_spaced, markers)})
+        if len(markers) == 1:
+            yield from self._marked(chunk, markers[0])
+            return
+        spans = {span for marker in markers for span in self._marked(chunk, marker)}
+        yield from sorted(spans)
+
+    def _marked(self, chunk: bytes, marker: bytes) -> Iterator[tuple[int, int]]:
+        accept = self.accept
+        at = chunk.find(marker)
+        while at != -1:
+            end = chunk.find(b"\n", at)
+            if accept is None or accept(chunk, at, marker):
+                yield chunk.rfind(b"\n", 0, at) + 1, end
+            at = chunk.find(marker, end)

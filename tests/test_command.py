@@ -1,0 +1,173 @@
+"""``celery-logkit``, run as people and scripts run it: files, stdin, exit status, errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .test_answers import A, B, C, D, story_lines
+from .test_read import line
+
+COMMAND = [sys.executable, "-m", "celery_logkit"]
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args], input=None if stdin is None else stdin.decode(),
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    """The answers' story in three files: default, ecs (gzipped) and datadog lines."""
+    by_schema: dict[str, list[bytes]] = {}
+    for event in story_lines():
+        by_schema.setdefault(event.schema, []).append(event.line)
+    (tmp_path / "default.log").write_bytes(b"\n".join(by_schema["default"]) + b"\n")
+    (tmp_path / "ecs.log.gz").write_bytes(gzip.compress(b"\n".join(by_schema["ecs"]) + b"\n"))
+    (tmp_path / "datadog.log").write_bytes(
+        b"not json at all\n" + b"\n".join(by_schema["datadog"]) + b"\n"
+    )
+    return tmp_path
+
+
+def document(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert result.returncode == 0, result.stderr
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+def test_task_tells_the_familys_story_from_a_directory(logs: Path) -> None:
+    tree = document(run("task", C, str(logs), "--json"))["tree"]
+    assert (tree["task_id"], tree["state"]) == (A, "succeeded")
+    assert [c["task_id"] for c in tree["children"]] == [C]
+    text = run("task", C, str(logs), "-v")
+    assert text.returncode == 0
+    assert "this task" in text.stdout
+    assert "ValueError" in text.stdout
+    assert "own line" in text.stdout  # the lines each attempt wrote, in the console format
+
+
+def test_task_not_found_is_status_1(logs: Path) -> None:
+    result = run("task", "no-such-id", str(logs))
+    assert result.returncode == 1
+    assert "no line names task no-such-id" in result.stderr
+
+
+def test_stats_json_is_the_contracts(logs: Path) -> None:
+    stats = document(run("stats", str(logs), "--json"))
+    assert set(stats) == {"since", "until", "by", "groups", "series", "lines"}
+    groups = {g["key"]: g for g in stats["groups"]}
+    assert groups["shop.order"]["succeeded"] == 1
+    assert groups["shop.charge"]["failed"] == 1
+    assert set(groups["shop.order"]) == {
+        "key", "processed", "succeeded", "failed", "retried", "revoked", "rejected",
+        "failure_rate", "runtime", "queue_wait",
+    }  # fmt: skip
+    assert stats["lines"]["read"] == 13
+    people = run("stats", str(logs), "--by", "queue")
+    assert people.returncode == 0
+    assert "processed" in people.stdout
+
+
+def test_stats_from_standard_input_with_a_time_range(logs: Path) -> None:
+    data = (logs / "default.log").read_bytes()
+    stats = document(run("stats", "--json", "--since", "2026-01-01T00:00:07Z", stdin=data))
+    assert [(g["key"], g["succeeded"], g["retried"]) for g in stats["groups"]] == [
+        ("shop.order", 1, 0)
+    ]
+    assert stats["since"] == "2026-01-01T00:00:07.000Z"
+
+
+def test_failures_stuck_and_workers(logs: Path) -> None:
+    failures = document(run("failures", str(logs), "--json"))["groups"]
+    assert [(f["task_name"], f["count"]) for f in failures] == [("shop.charge", 1)]
+    stuck = document(run("stuck", str(logs), "--json"))
+    assert [t["task_id"] for t in stuck["active"]] == [D]
+    assert [t["task_id"] for t in stuck["reserved"]] == [B]
+    workers = document(run("workers", str(logs), "--json"))["workers"]
+    assert [w["worker"] for w in workers] == ["celery@w1"]
+
+
+def test_nothing_stuck_is_status_1(tmp_path: Path) -> None:
+    path = tmp_path / "fine.log"
+    path.write_text(line("default", "task_succeeded", task={"task_id": A, "task_name": "x"}) + "\n")
+    assert run("stuck", str(path)).returncode == 1
+    assert run("failures", str(path)).returncode == 1
+
+
+def test_tail_filters_and_renders_the_console_format(logs: Path) -> None:
+    result = run("tail", str(logs), "--level", "error", "--no-color")
+    assert result.returncode == 0, result.stderr
+    (shown,) = result.stdout.strip().splitlines()[:1]
+    assert shown.startswith("00:00:09.000Z error")
+    assert "ValueError" in result.stdout
+    by_task = run("tail", str(logs), "--task", D, "--json")
+    assert [json.loads(x)["task_id"] for x in by_task.stdout.splitlines()] == [D]
+    assert run("tail", str(logs), "--event", "task_revoked").returncode == 1
+
+
+def test_report_writes_one_html_file(logs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = run("report", "--html", str(out), str(logs))
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().lstrip().lower().startswith("<!doctype html>")
+
+
+def test_errors_are_one_line_and_status_2(logs: Path, tmp_path: Path) -> None:
+    missing = run("stats", str(tmp_path / "missing.log"), str(logs))
+    assert missing.returncode == 2
+    assert (
+        missing.stderr.strip()
+        == f"celery-logkit: {tmp_path / 'missing.log'}: No such file or directory"
+    )
+    bad = tmp_path / "bad.log"
+    bad.write_text('{"timestamp": "2026-01-01T00:00:00Z", "event": "task_failed"\n')
+    malformed = run("failures", str(bad))
+    assert malformed.returncode == 1
+    assert malformed.stderr.startswith(f"celery-logkit: {bad}:1: malformed JSON line skipped")
+    assert "Traceback" not in malformed.stderr
+    usage = run("stats", "--by", "colour", str(logs))
+    assert usage.returncode == 2
+    assert "Traceback" not in usage.stderr
+    since = run("stats", "--since", "last tuesday", str(logs))
+    assert since.returncode == 2
+    assert "not an ISO-8601 time" in since.stderr
+
+
+def test_no_input_on_a_terminal_is_an_error() -> None:
+    # Standard input is not a terminal here: an empty one is read, and nothing matches.
+    assert run("stats", stdin=b"").returncode == 1
+
+
+def test_the_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "celery-logkit"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    for name in ("task", "stats", "failures", "stuck", "workers", "tail", "report"):
+        assert name in result.stdout
+
+
+def test_the_command_imports_neither_celery_nor_opentelemetry() -> None:
+    code = (
+        "import sys; import celery_logkit._command; "
+        "print(sorted(m for m in ('celery', 'opentelemetry', 'structlog') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_importing_the_package_imports_no_command() -> None:
+    code = (
+        "import sys, celery_logkit; celery_logkit.install; "
+        "print([m for m in ('celery_logkit._command',) if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "celery_logkit._command" not in out.stdout
