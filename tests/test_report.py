@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -239,10 +240,24 @@ def _browser_or_skip() -> Any:
     return sync_playwright
 
 
-def test_chromium_renders_the_page_and_its_charts(tmp_path: Path) -> None:
+@dataclass
+class Rendered:
+    """What Chromium made of a page: its title, its charts, and what went wrong."""
+
+    title: str
+    charts: list[dict[str, Any]]
+    console: list[str]
+    fetched: list[str]
+    dialogs: list[str]
+
+
+def open_in_chromium(report: Path, screenshot: Path) -> Rendered:
+    """Open *report* in headless Chromium, screenshot it; skip when there is no Chromium.
+
+    Every request but the page's own is recorded and refused; the console's messages, the
+    page's uncaught errors and any dialog (an ``alert()``) are recorded.
+    """
     sync_playwright = _browser_or_skip()
-    report = tmp_path / "report.html"
-    report.write_text(page(), encoding="utf-8")
     console: list[str] = []
     fetched: list[str] = []
     dialogs: list[str] = []
@@ -265,7 +280,7 @@ def test_chromium_renders_the_page_and_its_charts(tmp_path: Path) -> None:
 
             tab.route("**/*", record)
             tab.goto(report.as_uri(), wait_until="load")
-            tab.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+            tab.screenshot(path=str(screenshot), full_page=True)
             charts = tab.eval_on_selector_all(
                 "div.chart > svg",
                 """svgs => svgs.map(svg => {
@@ -280,15 +295,22 @@ def test_chromium_renders_the_page_and_its_charts(tmp_path: Path) -> None:
             title = tab.title()
         finally:
             browser.close()
-    assert console == []
-    assert fetched == []
-    assert dialogs == []
-    assert title == f"Report {EVIL}"
-    assert len(charts) == 3
-    for chart in charts:
+    return Rendered(title, charts, console, fetched, dialogs)
+
+
+def test_chromium_renders_the_page_and_its_charts(tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    report.write_text(page(), encoding="utf-8")
+    rendered = open_in_chromium(report, tmp_path / "report.png")
+    assert rendered.console == []
+    assert rendered.fetched == []
+    assert rendered.dialogs == []
+    assert rendered.title == f"Report {EVIL}"
+    assert len(rendered.charts) == 3
+    for chart in rendered.charts:
         assert chart["width"] > 300
         assert chart["height"] > 100
-    over_time, runtime, queue_wait = charts
+    over_time, runtime, queue_wait = rendered.charts
     assert over_time["series"] == 2
     assert over_time["marks"] >= 2  # a line per series, dots too
     assert runtime["series"] == 3  # p50, p95, p99

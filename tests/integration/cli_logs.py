@@ -288,7 +288,7 @@ def _produce(
     known.truth["chord"] = {"group_id": body.parent.id, "header": header, "body": body.id}
 
     # Revoked before it runs: held for its countdown, then discarded.
-    early = alpha.send("add", 5, 5, countdown=2)
+    early = alpha.send("add", 5, 5, countdown=3)
     alpha.producer().control.revoke(early)
     known.task(sent("alpha", early), "add", a, "revoked")
     # Revoked while it runs: terminated.
@@ -298,7 +298,11 @@ def _produce(
     known.task(sent("beta", running), "wait_to_be_revoked", b, "revoked")
 
     for worker, task_id in ends:
-        logs[worker].wait_for_event(task_id, TERMINAL)
+        end = event_name(logs[worker].wait_for_event(task_id, TERMINAL))
+        planned = known.tasks[task_id]["outcome"]
+        if end != f"task_{planned}":  # a slow machine can outrun the plan: say so, here
+            name = known.tasks[task_id]["name"]
+            raise AssertionError(f"{task_id} ({name}) ended with {end}, not {planned}")
     known.truth["retried"] = next(t for t, v in known.tasks.items() if v["retries"])
 
     # beta dies with a task running and one waiting for its ETA: neither ends.
