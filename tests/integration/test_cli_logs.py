@@ -45,7 +45,8 @@ def test_workers_end_as_the_truth_says(cli_logs: CliLogs) -> None:
     for node, worker in cli_logs.truth["workers"].items():
         lines = [json.loads(line) for line in (cli_logs.folder / worker["file"]).open()]
         started = [r for r in lines if event_name(r) == "worker_started"]
-        assert len(started) == 1
-        assert node in json.dumps(started[0])
-        shutdown = any("Warm shutdown" in str(r.get("message")) for r in lines)
-        assert shutdown == (worker["end"] == "clean")
+        assert len(started) == len(worker["runs"])
+        assert all(node in json.dumps(r) for r in started)
+        shutdowns = [r for r in lines if "Warm shutdown" in str(r.get("message"))]
+        assert len(shutdowns) == worker["runs"].count("clean")
+        assert lines[-1] is shutdowns[-1]  # the last run stopped cleanly
