@@ -55,9 +55,10 @@ th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #eaeef
          vertical-align: top; }
 th { background: #f6f8fa; font-weight: 600; }
 td.n, th.n { text-align: right; white-space: nowrap; }
-td.key, td.id { font-family: ui-monospace, monospace; word-break: break-all; }
+td.key, td.id { font-family: ui-monospace, monospace; overflow-wrap: anywhere; }
+td.key { min-width: 14em; }
 tr.bad td.rate { color: #cf222e; font-weight: 600; }
-.chart svg { width: 100%; height: auto; max-height: 420px; }
+.chart svg { width: 100%; height: auto; }
 details summary { cursor: pointer; color: #0969da; }
 pre { background: #f6f8fa; padding: .5rem; overflow-x: auto; white-space: pre-wrap;
       word-break: break-all; font-size: 12px; }
@@ -217,15 +218,12 @@ def _series_chart(series: object) -> str:
     same_day = len({start[:10] for start in starts}) == 1
     labels = [start[11:19] if same_day else start[:16].replace("T", " ") for start in starts]
     interval = series.get("interval") if isinstance(series, Mapping) else None
-    chart = pygal.Line(
+    chart = pygal.Bar(
         **_chart_config(),
-        show_dots=len(buckets) <= 60,
-        dots_size=3,
         x_label_rotation=30,
         show_minor_x_labels=False,
         x_labels_major_count=12,
         y_title=f"tasks per {_interval(interval)}",
-        min_scale=2,
     )
     chart.x_labels = labels
     chart.add("processed", [int(bucket.get("processed") or 0) for bucket in buckets])
@@ -242,9 +240,10 @@ def _percentiles(groups: Sequence[Mapping[str, Any]], part: str) -> str:
         x_title="seconds",
         value_formatter=_seconds,
     )
-    chart.x_labels = [str(row.get("key")) for row in timed]
+    drawn = timed[::-1]  # pygal draws the first row at the bottom: read as the table does
+    chart.x_labels = [str(row.get("key")) for row in drawn]
     for percentile in ("p50", "p95", "p99"):
-        chart.add(percentile, [_of(row, part, percentile) for row in timed])
+        chart.add(percentile, [_of(row, part, percentile) for row in drawn])
     rows = []
     for row in timed:
         values = "".join(f'<td class="n">{_seconds(_of(row, part, p))}</td>' for p in PERCENTILES)
