@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -131,6 +132,27 @@ class Worker:
         for reader in self._readers:
             reader.join(timeout)
         return code
+
+    def kill_hard(self, timeout: float = 30) -> None:
+        """SIGKILL the worker and its pool processes at once, as a node's loss does.
+
+        The main process goes first, so that no one is left to log a pool process's
+        death: whatever was running stays unfinished in the logs.
+        """
+        assert self._proc is not None
+        pid = self._proc.pid
+        children = [
+            int(child)
+            for listing in Path(f"/proc/{pid}/task").glob("*/children")
+            for child in listing.read_text().split()
+        ]
+        self._proc.kill()
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
+        self.wait_exit(timeout)
+        if self._producer is not None:
+            self._producer.close()
 
     def __enter__(self) -> Worker:
         return self.start()

@@ -428,3 +428,11 @@ def charged(order_id: int) -> None:
     """Log a field from the task logger, and a line from a plain stdlib logger."""
     logger.info("charged", order_id=order_id)
     third_party_logger.info("plain charged", extra={"order_id": order_id})
+
+
+@app.task(bind=True, max_retries=2)
+def retry_later(self: Task, token: str) -> str:
+    """Retry once after a one-second countdown, then succeed."""
+    if self.request.retries == 0:
+        raise self.retry(exc=ConnectionError(f"upstream {token} not ready"), countdown=1)
+    return token
