@@ -465,12 +465,22 @@ def check_uv(shell: Shell, args: list[str], help_: CeleryHelp) -> None:
     assert args[0] == "run", f"{shell.block.where}: uv {args[0]}"
     args = args[1:]
     shell.groups = []
-    while args[:1] == ["--group"]:
-        assert args[1] in dependency_groups(), f"{shell.block.where}: no group {args[1]!r}"
-        shell.groups.append(args[1])
+    while args[:1] in (["--group"], ["--extra"]):
+        if args[0] == "--group":
+            assert args[1] in dependency_groups(), f"{shell.block.where}: no group {args[1]!r}"
+            shell.groups.append(args[1])
+        else:
+            assert args[1] in extras(), f"{shell.block.where}: no extra {args[1]!r}"
         args = args[2:]
     check_command(shell, args, help_)
     shell.groups = []
+
+
+def extras() -> dict[str, list[str]]:
+    extra: dict[str, list[str]] = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    return extra
 
 
 def dependency_groups() -> dict[str, list[str]]:

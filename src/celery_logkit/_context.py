@@ -266,23 +266,28 @@ def task_started(
     task: Any,
     propagated: Mapping[str, Any] | None = None,
     trace: tuple[str, str] | None = None,
-) -> None:
-    """Bind *task*'s context and the *propagated* keys; remember what to restore.
+    request: Any = None,
+) -> Mapping[str, Any]:
+    """Bind *task*'s context and the *propagated* keys; return the context.
 
-    *trace* is the ``(trace_id, span_id)`` the task was published under, for records
-    written before the task's own span exists.
+    What the context replaced is kept to restore at the task's end.  *trace* is the
+    ``(trace_id, span_id)`` the task was published under, for records written before
+    the task's own span exists; *request* is ``task.request``, when the caller read it
+    already (each read is a lookup in celery's request stack).
 
     celery sends ``task_prerun`` and ``task_postrun`` in pairs, in the same thread, and
     nested eager calls nest them: a stack of frames restores each level.
     """
     bound = _bound()
     _frame.set(_TaskFrame(monotonic(), trace, _task_context.get(), bound, _frame.get()))
-    _task_context.set(task_context_from_request(task.name, task.request))
+    context = task_context_from_request(task.name, task.request if request is None else request)
+    _task_context.set(context)
     if propagated:
         _structlog_cv.bind_contextvars(**propagated)
         _remember({**bound, **propagated})
     else:
         _last.context = contextvars.copy_context()  # the same keys bound; a new state
+    return context
 
 
 def task_ended() -> None:

@@ -387,9 +387,9 @@ class TaskLifecycle:
         if task is None:
             return
         options = self.options()
-        propagated, published = _propagation.extract(task.request, options.propagate)
-        _context.task_started(task, propagated, traceparent_ids(task.request))
-        current = _context._task_context.get()
+        request = task.request  # a lookup in celery's request stack: once
+        propagated, published = _propagation.extract(request, options.propagate)
+        current = _context.task_started(task, propagated, traceparent_ids(request), request)
         wait = None if published is None else max(0.0, time.time() - published)
         fields: dict[str, Any] = {
             "attempt": current.get("retries", 0) + 1,
@@ -399,7 +399,7 @@ class TaskLifecycle:
             redactor = _redactor(options.redact_keys)
             positional = tuple(args) if isinstance(args, list) else args  # as called
             for name, value in (("args", positional), ("kwargs", kwargs)):
-                chosen = _chosen_repr(getattr(task.request, f"{name}repr", None), value)
+                chosen = _chosen_repr(getattr(request, f"{name}repr", None), value)
                 fields[name] = (
                     redactor.redact_value_repr(value)
                     if chosen is None
