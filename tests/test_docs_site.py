@@ -6,9 +6,9 @@ file and an ``id`` that exist, and a real headless Chromium opens the home page 
 reference page over HTTP on loopback: no console error, no failed request, the page's own
 content visible, screenshots kept for a person to look at.
 
-Needs the ``docs`` dependency group (``uv run --group docs pytest``) and Chromium with its
-driver (``apt-get install chromium chromium-driver``); without them the test is skipped with
-the reason, unless ``LOGKIT_REQUIRE_BROWSER=1`` (as in CI), where that is a failure.
+Needs the ``docs`` dependency group (``uv run --group docs pytest``), and Chromium with
+playwright (``apt-get install chromium``; tests/browser.py); without them the test is skipped
+with the reason, unless ``LOGKIT_REQUIRE_BROWSER=1`` (as in CI), where that is a failure.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import functools
 import html.parser
 import http.server
 import importlib.util
-import os
 import shutil
 import subprocess
 import sys
@@ -28,19 +27,14 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from .browser import missing, opened
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 SCREENSHOTS = ROOT / "docs" / "_build" / "screenshots"
 """Where the screenshots are kept after a run (ignored by git), for a person to look at."""
 STRICT = ["-W", "--keep-going", "-n", "-q"]
 """Warnings are errors, and so is every unresolved reference (``-n``), as in CI."""
-
-
-def missing(what: str) -> None:
-    """Skip for *what*, or fail when the browser is required."""
-    if os.environ.get("LOGKIT_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"LOGKIT_REQUIRE_BROWSER=1 but {what}")
-    pytest.skip(what)
 
 
 @pytest.fixture(scope="module")
@@ -167,37 +161,6 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if importlib.util.find_spec("selenium") is None:
-        missing("selenium (docs dependency group) is not installed")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        missing(
-            "Chromium and its driver are not installed (apt-get install chromium chromium-driver)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
 @pytest.mark.parametrize(
     ("page", "shows"),
     [
@@ -205,23 +168,17 @@ def browser() -> Iterator[object]:
         ("reference/api.html", "celery_logkit.install"),
     ],
 )
-def test_the_page_opens_in_chromium_without_errors(
-    served: str, browser: object, page: str, shows: str
-) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.remote.webdriver import WebDriver
-
-    assert isinstance(browser, WebDriver)
-    browser.get(f"{served}/{page}")
-    body = browser.find_element(By.TAG_NAME, "body").text
+def test_the_page_opens_in_chromium_without_errors(served: str, page: str, shows: str) -> None:
+    shot = SCREENSHOTS / (page.replace("/", "-").removesuffix(".html") + ".png")
+    with opened(f"{served}/{page}") as shown:
+        body = shown.tab.inner_text("body")
+        title = shown.tab.title()
+        sidebar = shown.tab.inner_text(".sidebar-tree")
+        shown.screenshot(shot)
     assert shows in body, body[:2000]
-    assert browser.title.endswith("celery-logkit"), browser.title
-    sidebar = browser.find_element(By.CSS_SELECTOR, ".sidebar-tree").text
+    assert title.endswith("celery-logkit"), title
     assert "Getting started" in sidebar, sidebar
     assert "Troubleshooting" in sidebar, sidebar
-    errors = [e for e in browser.get_log("browser") if e["level"] in {"SEVERE", "WARNING"}]
-    assert errors == [], errors
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SCREENSHOTS / (page.replace("/", "-").removesuffix(".html") + ".png")
-    assert browser.save_screenshot(str(shot)), shot
+    assert shown.problems == []
+    assert shown.failed == []
     assert shot.stat().st_size > 10_000, "a blank page"

@@ -4,21 +4,17 @@ and drawn by a real headless Chromium without a console error."""
 from __future__ import annotations
 
 import html
-import os
-import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from celery_logkit._report import TOP_FAILURES, render_html
 
+from .browser import opened
+
 EVIL = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
-CHROMIUM = os.environ.get("LOGKIT_CHROMIUM", "/usr/bin/chromium")
 
 
 def _timing(p50: float | None, p95: float | None = None) -> dict[str, float | None]:
@@ -224,96 +220,38 @@ def test_importing_the_package_does_not_import_the_report() -> None:
 # -- in a real browser ------------------------------------------------------------------
 
 
-def _browser_or_skip() -> Any:
-    """playwright's sync API, when Chromium is here (LOGKIT_REQUIRE_BROWSER=1: it must be)."""
-    missing = None
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        missing = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - the dev group has it
-        missing = "playwright is not installed"
-    if missing:
-        if os.environ.get("LOGKIT_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{missing} and LOGKIT_REQUIRE_BROWSER=1")
-        pytest.skip(missing)
-    return sync_playwright
-
-
-@dataclass
-class Rendered:
-    """What Chromium made of a page: its title, its charts, and what went wrong."""
-
-    title: str
-    charts: list[dict[str, Any]]
-    console: list[str]
-    fetched: list[str]
-    dialogs: list[str]
-
-
-def open_in_chromium(report: Path, screenshot: Path) -> Rendered:
-    """Open *report* in headless Chromium, screenshot it; skip when there is no Chromium.
-
-    Every request but the page's own is recorded and refused; the console's messages, the
-    page's uncaught errors and any dialog (an ``alert()``) are recorded.
-    """
-    sync_playwright = _browser_or_skip()
-    console: list[str] = []
-    fetched: list[str] = []
-    dialogs: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            tab = browser.new_page(viewport={"width": 1280, "height": 900})
-            tab.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
-            tab.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
-            tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-
-            def record(route: Any) -> None:
-                if route.request.url != report.as_uri():
-                    fetched.append(route.request.url)
-                    route.abort()
-                else:
-                    route.continue_()
-
-            tab.route("**/*", record)
-            tab.goto(report.as_uri(), wait_until="load")
-            tab.screenshot(path=str(screenshot), full_page=True)
-            charts = tab.eval_on_selector_all(
-                "div.chart > svg",
-                """svgs => svgs.map(svg => {
-                    const box = svg.getBoundingClientRect();
-                    const marks = [...svg.querySelectorAll('.series .reactive')]
-                        .filter(m => { const b = m.getBBox(); return b.width + b.height > 0; });
-                    return {width: box.width, height: box.height, marks: marks.length,
-                            series: new Set([...svg.querySelectorAll('g.series')].map(
-                                g => [...g.classList].find(c => c.startsWith('serie-')))).size};
-                })""",
-            )
-            title = tab.title()
-        finally:
-            browser.close()
-    return Rendered(title, charts, console, fetched, dialogs)
-
-
 def test_chromium_renders_the_page_and_its_charts(tmp_path: Path) -> None:
+    """Chromium draws the page offline: every request but the page's own is refused and
+    recorded; the console's messages, uncaught errors and any dialog (``alert()``) too."""
     report = tmp_path / "report.html"
     report.write_text(page(), encoding="utf-8")
-    rendered = open_in_chromium(report, tmp_path / "report.png")
-    assert rendered.console == []
-    assert rendered.fetched == []
-    assert rendered.dialogs == []
-    assert rendered.title == f"Report {EVIL}"
-    assert len(rendered.charts) == 3
-    for chart in rendered.charts:
+    with opened(report.as_uri(), offline=True) as shown:
+        shot = shown.screenshot(tmp_path / "report.png", full_page=True)
+        charts = shown.tab.eval_on_selector_all(
+            "div.chart > svg",
+            """svgs => svgs.map(svg => {
+                const box = svg.getBoundingClientRect();
+                const marks = [...svg.querySelectorAll('.series .reactive')]
+                    .filter(m => { const b = m.getBBox(); return b.width + b.height > 0; });
+                return {width: box.width, height: box.height, marks: marks.length,
+                        series: new Set([...svg.querySelectorAll('g.series')].map(
+                            g => [...g.classList].find(c => c.startsWith('serie-')))).size};
+            })""",
+        )
+        title = shown.tab.title()
+    assert shown.console == []
+    assert shown.refused == []
+    assert shown.failed == []
+    assert shown.dialogs == []
+    assert title == f"Report {EVIL}"
+    assert len(charts) == 3
+    for chart in charts:
         assert chart["width"] > 300
         assert chart["height"] > 100
-    over_time, runtime, queue_wait = rendered.charts
+    over_time, runtime, queue_wait = charts
     assert over_time["series"] == 2
     assert over_time["marks"] == 2 * 30  # a bar per bucket, per series
     assert runtime["series"] == 3  # p50, p95, p99
     assert runtime["marks"] == 3 * 2  # a bar per task that has durations, per percentile
     assert queue_wait["marks"] == 3 * 2
-    assert (tmp_path / "report.png").stat().st_size > 10_000
+    assert shot.stat().st_size > 10_000
