@@ -436,10 +436,11 @@ class TaskLifecycle:
         """
         try:
             _stdio.flush_current()  # a printed line the task left unfinished, in its context
+            if state == states.SUCCESS:  # the running task's (no request to read)
+                self._succeeded(self._task(task_id, sender), retval)
+                return
             request = getattr(sender, "request", None)
-            if state == states.SUCCESS:
-                self._succeeded(self._task(task_id, sender, request), retval)
-            elif state == states.IGNORED:
+            if state == states.IGNORED:
                 self._ignored(self._task(task_id, sender, request), retval)
             elif state == states.REJECTED and isinstance(retval, Reject):
                 task = self._task(task_id, sender, request)
