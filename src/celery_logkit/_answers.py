@@ -621,8 +621,11 @@ class Story:
         """Whether any line named the task."""
         return self.task_id in self.tasks
 
-    def result(self, read: int, skipped: int, *, verbose: bool = False) -> dict[str, Any]:
-        """Return the ``task --json`` document: the family's tree, from its root."""
+    def result(self, read: int | None, skipped: int, *, verbose: bool = False) -> dict[str, Any]:
+        """Return the ``task --json`` document: the family's tree, from its root.
+
+        *read* is ``None`` when the lines were found by searching the bytes, not counted.
+        """
         start = min(
             (e.ts for t in self.tasks.values() for a in t.attempts.values() for e in a.events),
             default=None,

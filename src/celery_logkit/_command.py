@@ -192,15 +192,9 @@ def task(task_id: str, inputs: tuple[str, ...], verbose: bool, as_json: bool) ->
     sources, spooled = _spool_stdin(sources)
     try:
         story = Story(task_id)
-        scan = Scan(markers=(task_id.encode(),), keep_raw=verbose)
-        feed(_run_scan(scan, sources), story)
-        more = story.roots()
-        if more:
-            again = Scan(markers=tuple(i.encode() for i in sorted(more)), keep_raw=verbose)
-            feed(_run_scan(again, sources), story)
-            scan.skipped += again.skipped
-            scan.errors += [e for e in again.errors if e not in scan.errors]
-        document = story.result(scan.read, scan.skipped, verbose=verbose)
+        scan = Scan(keep_raw=verbose)
+        feed(scan.family(sources, task_id.encode(), story.roots), story)
+        document = story.result(None, scan.skipped, verbose=verbose)
     finally:
         if spooled is not None:
             os.unlink(spooled)
