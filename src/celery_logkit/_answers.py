@@ -33,8 +33,12 @@ __all__ = [
     "mask",
 ]
 
-FINAL = frozenset({"task_succeeded", "task_failed", "task_revoked", "task_rejected"})
-"""Events after which a task runs no more (a requeued rejection aside)."""
+FINAL = frozenset(
+    {"task_succeeded", "task_failed", "task_revoked", "task_rejected", "task_ignored"}
+)
+"""Events after which a task runs no more (a requeued rejection aside).
+
+``task_ignored`` is a task that raised celery's ``Ignore``: it ends, in no state."""
 
 ATTEMPT_ENDS = FINAL | {"task_retrying", "task_internal_error", "task_not_found"}
 """Events that end an attempt."""
@@ -136,6 +140,7 @@ _COUNTED = {
     "task_retrying": "retried",
     "task_revoked": "revoked",
     "task_rejected": "rejected",
+    "task_ignored": "ignored",
 }
 STATS_EVENTS = (*_COUNTED, "task_started")
 """The events the stats read."""
@@ -724,6 +729,7 @@ _STATE = {
     "task_failed": "failed",
     "task_revoked": "revoked",
     "task_rejected": "rejected",
+    "task_ignored": "ignored",
     "task_not_found": "not found",
     "task_internal_error": "internal error",
     "task_retrying": "retrying (no later attempt in the input)",

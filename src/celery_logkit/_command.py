@@ -230,7 +230,7 @@ def _offset(seconds: float | None) -> str:
 
 _OUTCOME_STYLE = {
     "task_succeeded": "green", "task_failed": "red", "task_retrying": "yellow",
-    "task_revoked": "magenta", "task_rejected": "magenta",
+    "task_revoked": "magenta", "task_rejected": "magenta", "task_ignored": "magenta",
 }  # fmt: skip
 
 
@@ -349,11 +349,14 @@ def stats(
     _finish(scan, errors, bool(document["groups"]))
 
 
+_COUNTS = ("processed", "succeeded", "failed", "retried", "revoked", "rejected", "ignored")
+
+
 def _print_stats(document: dict[str, Any]) -> None:
     out = _out()
     table = Table(title=f"Tasks by {document['by']}", title_justify="left")
     table.add_column(document["by"])
-    for name in ("processed", "succeeded", "failed", "retried", "revoked", "rejected"):
+    for name in _COUNTS:
         table.add_column(name, justify="right")
     table.add_column("fail %", justify="right")
     for name in ("runtime p50", "p95", "p99", "max", "wait p50", "p95", "max"):
@@ -362,10 +365,7 @@ def _print_stats(document: dict[str, Any]) -> None:
         runtime, wait = group["runtime"], group["queue_wait"]
         table.add_row(
             escape(group["key"]),
-            *(
-                f"{group[n]:,}"
-                for n in ("processed", "succeeded", "failed", "retried", "revoked", "rejected")
-            ),
+            *(f"{group[n]:,}" for n in _COUNTS),
             f"{group['failure_rate'] * 100:.2f}",
             *(_ms(runtime[q]) for q in ("p50", "p95", "p99", "max")),
             *(_ms(wait[q]) for q in ("p50", "p95", "max")),
