@@ -232,3 +232,23 @@ def test_an_ignored_task_ends_counted_as_ignored() -> None:
     node = story.result(0, 0)["tree"]
     assert node["state"] == "ignored"
     assert node["attempts"][0]["outcome"] == "task_ignored"
+
+
+def test_workers_and_stuck_agree_on_lost_and_silent() -> None:
+    """Lost: started again with no shutdown between; silent: quiet for --silent-after."""
+    lines = [
+        started("celery@w1", T0, "w1.log"),
+        started("celery@w1", T0 + 10, "w1.log"),  # the first run: lost
+        started("celery@w2", T0, "w2.log"),
+        read("default", "task_succeeded", task=task(A, "x", worker="celery@w2"), at=T0 + 20),
+        read("default", "task_succeeded", task=task(B, "x", worker="celery@w1"), at=T0 + 400),
+    ]
+    workers, stuck = Workers(silent_after=300), Stuck(silent_after=300)
+    feed(lines, workers, stuck)
+    states = [(r["worker"], r["state"]) for r in workers.result(0, 0)["workers"]]
+    assert states == [("celery@w1", "lost"), ("celery@w1", "running"), ("celery@w2", "silent")]
+    listed = [(w["worker"], w["state"]) for w in stuck.result(0, 0)["workers"]]
+    assert listed == [(w, s) for w, s in states if s in ("lost", "silent")]
+    later = Workers(silent_after=1000)
+    feed(lines, later)
+    assert [r["state"] for r in later.result(0, 0)["workers"]] == ["lost", "running", "running"]

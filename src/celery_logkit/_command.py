@@ -449,13 +449,19 @@ def _feed_workers(scan: Scan, sources: Sequence[Input], answer: Stuck | Workers)
         answer.seen(last)
 
 
+_now_option = click.option(
+    "--now", help="Measure ages against this time (default: the last line's)."
+)
+_silent_option = click.option(
+    "--silent-after", default="5m", show_default=True,
+    help="A worker whose last line is older than this is silent (running, or lost).",
+)  # fmt: skip
+
+
 @cli.command()
 @_inputs_argument
-@click.option("--now", help="Measure ages against this time (default: the last line's).")
-@click.option(
-    "--silent-after", default="5m", show_default=True,
-    help="A worker whose last line is older than this is silent.",
-)  # fmt: skip
+@_now_option
+@_silent_option
 @_json_option
 def stuck(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json: bool) -> None:
     """Tasks started and not ended, received and not started; silent or lost workers."""
@@ -502,14 +508,16 @@ def _age(seconds: float) -> str:
 
 @cli.command()
 @_inputs_argument
+@_now_option
+@_silent_option
 @_json_option
-def workers(inputs: tuple[str, ...], as_json: bool) -> None:
+def workers(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json: bool) -> None:
     """Each worker seen: pool, concurrency, versions, queues, start and stop, tasks."""
     sources, errors = _inputs(inputs)
-    answer = Workers()
+    answer = Workers(_seconds(silent_after, "--silent-after"))
     scan = _worker_scan()
     _feed_workers(scan, sources, answer)
-    document = answer.result(scan.read, scan.skipped)
+    document = answer.result(scan.read, scan.skipped, _moment(now, "--now"))
     if as_json:
         _json(document)
     else:
