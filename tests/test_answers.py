@@ -18,6 +18,7 @@ A = "aaaaaaaa-0000-4000-8000-000000000001"
 C = "cccccccc-0000-4000-8000-000000000003"
 B = "bbbbbbbb-0000-4000-8000-000000000002"
 D = "dddddddd-0000-4000-8000-000000000004"
+E = "eeeeeeee-0000-4000-8000-000000000005"
 
 
 def task(task_id: str, name: str, retries: int = 0, **more: Any) -> dict[str, Any]:
@@ -212,3 +213,42 @@ def test_a_task_with_no_end_says_so() -> None:
     missing = Story("nope")
     assert not missing.found()
     assert missing.result(0, 0)["tree"] is None
+
+
+def test_an_ignored_task_ends_counted_as_ignored() -> None:
+    """``task_ignored`` (celery's ``Ignore``) is a final state: counted, and not stuck."""
+    lines = [
+        read(schema, event, task=task(E, "shop.skip"), at=T0 + n,
+             fields={"reason": "duplicate", "duration_ms": 20.0} if event == "task_ignored"
+             else {"attempt": 1, "queue_wait_ms": 5.0})
+        for schema in ("default", "ecs", "datadog")
+        for n, event in enumerate(("task_started", "task_ignored"))
+    ]  # fmt: skip
+    stats, stuck, story = Stats(), Stuck(), Story(E)
+    feed(lines, stats, stuck, story)
+    (group,) = stats.result(0, 0)["groups"]
+    assert (group["processed"], group["ignored"], group["succeeded"]) == (3, 3, 0)
+    assert stuck.result(0, 0)["active"] == []
+    node = story.result(0, 0)["tree"]
+    assert node["state"] == "ignored"
+    assert node["attempts"][0]["outcome"] == "task_ignored"
+
+
+def test_workers_and_stuck_agree_on_lost_and_silent() -> None:
+    """Lost: started again with no shutdown between; silent: quiet for --silent-after."""
+    lines = [
+        started("celery@w1", T0, "w1.log"),
+        started("celery@w1", T0 + 10, "w1.log"),  # the first run: lost
+        started("celery@w2", T0, "w2.log"),
+        read("default", "task_succeeded", task=task(A, "x", worker="celery@w2"), at=T0 + 20),
+        read("default", "task_succeeded", task=task(B, "x", worker="celery@w1"), at=T0 + 400),
+    ]
+    workers, stuck = Workers(silent_after=300), Stuck(silent_after=300)
+    feed(lines, workers, stuck)
+    states = [(r["worker"], r["state"]) for r in workers.result(0, 0)["workers"]]
+    assert states == [("celery@w1", "lost"), ("celery@w1", "running"), ("celery@w2", "silent")]
+    listed = [(w["worker"], w["state"]) for w in stuck.result(0, 0)["workers"]]
+    assert listed == [(w, s) for w, s in states if s in ("lost", "silent")]
+    later = Workers(silent_after=1000)
+    feed(lines, later)
+    assert [r["state"] for r in later.result(0, 0)["workers"]] == ["lost", "running", "running"]

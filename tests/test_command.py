@@ -68,7 +68,7 @@ def test_stats_json_is_the_contracts(logs: Path) -> None:
     assert groups["shop.order"]["succeeded"] == 1
     assert groups["shop.charge"]["failed"] == 1
     assert set(groups["shop.order"]) == {
-        "key", "processed", "succeeded", "failed", "retried", "revoked", "rejected",
+        "key", "processed", "succeeded", "failed", "retried", "revoked", "rejected", "ignored",
         "failure_rate", "runtime", "queue_wait",
     }  # fmt: skip
     assert stats["lines"]["read"] == 13

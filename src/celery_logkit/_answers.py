@@ -33,8 +33,12 @@ __all__ = [
     "mask",
 ]
 
-FINAL = frozenset({"task_succeeded", "task_failed", "task_revoked", "task_rejected"})
-"""Events after which a task runs no more (a requeued rejection aside)."""
+FINAL = frozenset(
+    {"task_succeeded", "task_failed", "task_revoked", "task_rejected", "task_ignored"}
+)
+"""Events after which a task runs no more (a requeued rejection aside).
+
+``task_ignored`` is a task that raised celery's ``Ignore``: it ends, in no state."""
 
 ATTEMPT_ENDS = FINAL | {"task_retrying", "task_internal_error", "task_not_found"}
 """Events that end an attempt."""
@@ -136,6 +140,7 @@ _COUNTED = {
     "task_retrying": "retried",
     "task_revoked": "revoked",
     "task_rejected": "rejected",
+    "task_ignored": "ignored",
 }
 STATS_EVENTS = (*_COUNTED, "task_started")
 """The events the stats read."""
@@ -368,13 +373,28 @@ class Workers:
     """Each worker seen: its runs, from start to a clean stop, or lost; tasks handled.
 
     A line without a worker (celery's shutdown notice) is the worker's whose line its
-    input had last.  A run is lost when its worker (or its input) starts again with no
-    shutdown line between.
+    input had last.  A run's state (:meth:`state`, which ``stuck`` uses too) is
+    ``stopped`` when a shutdown line ends it; ``lost`` when the same node name starts
+    again with no shutdown line between; at the end of the input, ``silent`` (running,
+    or lost: the logs cannot tell) when its last line is *silent_after* seconds or more
+    older than the input's last line (or ``--now``); else ``running``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, silent_after: float = 300.0) -> None:
+        self.silent_after = silent_after
         self.runs: dict[str, list[_Run]] = {}
         self._current: dict[str, str] = {}
+        self.latest = -math.inf
+
+    def state(self, run: _Run, reference: float) -> str:
+        """Return *run*'s state, ages measured against *reference* (see the class)."""
+        if run.stopped is not None:
+            return "stopped"
+        if run.lost:
+            return "lost"
+        if run.last_seen > -math.inf and reference - run.last_seen >= self.silent_after:
+            return "silent"
+        return "running"
 
     def _run(self, worker: str) -> _Run:
         runs = self.runs.setdefault(worker, [])
@@ -384,6 +404,7 @@ class Workers:
 
     def add(self, event: LogEvent) -> None:
         """Follow *event*: a start, a stop, a task's end, or just a sign of life."""
+        self.latest = max(self.latest, event.ts)
         worker = event.worker or self._current.get(event.source)
         if worker is None:
             return
@@ -422,13 +443,18 @@ class Workers:
 
     def seen(self, event: LogEvent) -> None:
         """Note an input's last line (read even when markers ruled it out)."""
+        self.latest = max(self.latest, event.ts)
         worker = event.worker or self._current.get(event.source)
         if worker is not None and worker in self.runs:
             run = self.runs[worker][-1]
             run.last_seen = max(run.last_seen, event.ts)
 
-    def result(self, read: int, skipped: int) -> dict[str, Any]:
-        """Return the ``workers --json`` document: one entry per run, by worker then start."""
+    def result(self, read: int, skipped: int, now: float | None = None) -> dict[str, Any]:
+        """Return the ``workers --json`` document: one entry per run, by worker then start.
+
+        Ages are against *now*, or the input's last line.
+        """
+        reference = now if now is not None else self.latest
         out = []
         for worker in sorted(self.runs):
             for run in self.runs[worker]:
@@ -443,7 +469,7 @@ class Workers:
                         "queues": fields.get("queues"),
                         "started": iso(run.started),
                         "stopped": iso(run.stopped),
-                        "state": "stopped" if run.stopped else "lost" if run.lost else "running",
+                        "state": self.state(run, reference),
                         "last_seen": iso(run.last_seen if run.last_seen > -math.inf else None),
                         "tasks": run.tasks,
                         "failures": run.failures,
@@ -472,7 +498,7 @@ class Stuck:
         self.silent_after = silent_after
         self.pending: dict[str, _Pending] = {}
         self.ended: dict[str, float] = {}
-        self.workers = Workers()
+        self.workers = Workers(silent_after)
         self.latest = -math.inf
 
     def add(self, event: LogEvent) -> None:
@@ -523,11 +549,12 @@ class Stuck:
             for run in self.workers.runs[worker]:
                 if run.stopped is not None or run.last_seen == -math.inf:
                     continue
-                age = round(max(0.0, reference - run.last_seen), 3)
-                if run.lost or age >= self.silent_after:
+                state = self.workers.state(run, reference)
+                if state in ("lost", "silent"):
+                    age = round(max(0.0, reference - run.last_seen), 3)
                     workers.append(
                         {"worker": worker, "last_seen": iso(run.last_seen), "age": age,
-                         "state": "lost" if run.lost else "silent"}
+                         "state": state}
                     )  # fmt: skip
         return {
             "active": active,
@@ -621,8 +648,11 @@ class Story:
         """Whether any line named the task."""
         return self.task_id in self.tasks
 
-    def result(self, read: int, skipped: int, *, verbose: bool = False) -> dict[str, Any]:
-        """Return the ``task --json`` document: the family's tree, from its root."""
+    def result(self, read: int | None, skipped: int, *, verbose: bool = False) -> dict[str, Any]:
+        """Return the ``task --json`` document: the family's tree, from its root.
+
+        *read* is ``None`` when the lines were found by searching the bytes, not counted.
+        """
         start = min(
             (e.ts for t in self.tasks.values() for a in t.attempts.values() for e in a.events),
             default=None,
@@ -721,6 +751,7 @@ _STATE = {
     "task_failed": "failed",
     "task_revoked": "revoked",
     "task_rejected": "rejected",
+    "task_ignored": "ignored",
     "task_not_found": "not found",
     "task_internal_error": "internal error",
     "task_retrying": "retrying (no later attempt in the input)",

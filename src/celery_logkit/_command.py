@@ -192,15 +192,9 @@ def task(task_id: str, inputs: tuple[str, ...], verbose: bool, as_json: bool) ->
     sources, spooled = _spool_stdin(sources)
     try:
         story = Story(task_id)
-        scan = Scan(markers=(task_id.encode(),), keep_raw=verbose)
-        feed(_run_scan(scan, sources), story)
-        more = story.roots()
-        if more:
-            again = Scan(markers=tuple(i.encode() for i in sorted(more)), keep_raw=verbose)
-            feed(_run_scan(again, sources), story)
-            scan.skipped += again.skipped
-            scan.errors += [e for e in again.errors if e not in scan.errors]
-        document = story.result(scan.read, scan.skipped, verbose=verbose)
+        scan = Scan(keep_raw=verbose)
+        feed(scan.family(sources, task_id.encode(), story.roots), story)
+        document = story.result(None, scan.skipped, verbose=verbose)
     finally:
         if spooled is not None:
             os.unlink(spooled)
@@ -236,7 +230,7 @@ def _offset(seconds: float | None) -> str:
 
 _OUTCOME_STYLE = {
     "task_succeeded": "green", "task_failed": "red", "task_retrying": "yellow",
-    "task_revoked": "magenta", "task_rejected": "magenta",
+    "task_revoked": "magenta", "task_rejected": "magenta", "task_ignored": "magenta",
 }  # fmt: skip
 
 
@@ -355,11 +349,14 @@ def stats(
     _finish(scan, errors, bool(document["groups"]))
 
 
+_COUNTS = ("processed", "succeeded", "failed", "retried", "revoked", "rejected", "ignored")
+
+
 def _print_stats(document: dict[str, Any]) -> None:
     out = _out()
     table = Table(title=f"Tasks by {document['by']}", title_justify="left")
     table.add_column(document["by"])
-    for name in ("processed", "succeeded", "failed", "retried", "revoked", "rejected"):
+    for name in _COUNTS:
         table.add_column(name, justify="right")
     table.add_column("fail %", justify="right")
     for name in ("runtime p50", "p95", "p99", "max", "wait p50", "p95", "max"):
@@ -368,10 +365,7 @@ def _print_stats(document: dict[str, Any]) -> None:
         runtime, wait = group["runtime"], group["queue_wait"]
         table.add_row(
             escape(group["key"]),
-            *(
-                f"{group[n]:,}"
-                for n in ("processed", "succeeded", "failed", "retried", "revoked", "rejected")
-            ),
+            *(f"{group[n]:,}" for n in _COUNTS),
             f"{group['failure_rate'] * 100:.2f}",
             *(_ms(runtime[q]) for q in ("p50", "p95", "p99", "max")),
             *(_ms(wait[q]) for q in ("p50", "p95", "max")),
@@ -455,13 +449,19 @@ def _feed_workers(scan: Scan, sources: Sequence[Input], answer: Stuck | Workers)
         answer.seen(last)
 
 
+_now_option = click.option(
+    "--now", help="Measure ages against this time (default: the last line's)."
+)
+_silent_option = click.option(
+    "--silent-after", default="5m", show_default=True,
+    help="A worker whose last line is older than this is silent (running, or lost).",
+)  # fmt: skip
+
+
 @cli.command()
 @_inputs_argument
-@click.option("--now", help="Measure ages against this time (default: the last line's).")
-@click.option(
-    "--silent-after", default="5m", show_default=True,
-    help="A worker whose last line is older than this is silent.",
-)  # fmt: skip
+@_now_option
+@_silent_option
 @_json_option
 def stuck(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json: bool) -> None:
     """Tasks started and not ended, received and not started; silent or lost workers."""
@@ -508,14 +508,16 @@ def _age(seconds: float) -> str:
 
 @cli.command()
 @_inputs_argument
+@_now_option
+@_silent_option
 @_json_option
-def workers(inputs: tuple[str, ...], as_json: bool) -> None:
+def workers(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json: bool) -> None:
     """Each worker seen: pool, concurrency, versions, queues, start and stop, tasks."""
     sources, errors = _inputs(inputs)
-    answer = Workers()
+    answer = Workers(_seconds(silent_after, "--silent-after"))
     scan = _worker_scan()
     _feed_workers(scan, sources, answer)
-    document = answer.result(scan.read, scan.skipped)
+    document = answer.result(scan.read, scan.skipped, _moment(now, "--now"))
     if as_json:
         _json(document)
     else:

@@ -24,7 +24,7 @@ import glob
 import gzip
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -34,6 +34,7 @@ __all__ = [
     "CHUNK",
     "LIFECYCLE",
     "SCHEMA_PATHS",
+    "STAMP",
     "Input",
     "InputError",
     "LogEvent",
@@ -183,35 +184,52 @@ class Input:
         except OSError as exc:
             raise InputError(f"{self.name}: {exc.strerror or exc}") from None
 
-    def chunks(self, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
-        """Yield the input in chunks that each end with a whole line.
+    def chunks(
+        self, progress: Callable[[int], None] | None = None
+    ) -> Iterator[tuple[bytearray, int]]:
+        """Yield the input as ``(buffer, end)``: ``buffer[:end]`` ends with a whole line.
 
-        *progress* is called with the bytes read so far (compressed bytes are not
-        counted: a ``.gz`` input's size is not known beforehand).
+        One buffer is read into again and again (what follows a chunk's last line is
+        moved to its start), so a scan allocates nothing per chunk; it grows only for a
+        line longer than itself.  *progress* is called with the bytes read (compressed
+        bytes are not counted: a ``.gz`` input's size is not known beforehand).
         """
         stream = self.open()
-        carry = b""
+        buffer = bytearray(CHUNK)
+        kept = 0
         try:
             while True:
-                try:
-                    block = stream.read(CHUNK)
-                except (OSError, EOFError, gzip.BadGzipFile) as exc:
-                    raise InputError(f"{self.name}: {exc}") from None
-                if progress is not None and block:
-                    progress(len(block))
-                if not block:
-                    if carry:
-                        yield carry if carry.endswith(b"\n") else carry + b"\n"
+                with memoryview(buffer) as view:
+                    try:
+                        got = stream.readinto(view[kept:])  # type: ignore[attr-defined]
+                    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                        raise InputError(f"{self.name}: {exc}") from None
+                if progress is not None and got:
+                    progress(got)
+                if not got:
+                    if kept:
+                        if buffer[kept - 1] != _NL:
+                            buffer[kept : kept + 1] = b"\n"
+                            kept += 1
+                        yield buffer, kept
                     return
-                cut = block.rfind(b"\n") + 1
+                size = kept + got
+                cut = buffer.rfind(b"\n", 0, size) + 1
                 if cut == 0:
-                    carry += block
+                    kept = size
+                    if size == len(buffer):
+                        buffer.extend(bytes(len(buffer)))
                     continue
-                yield carry + block[:cut] if carry else block[:cut]
-                carry = block[cut:]
+                yield buffer, cut
+                kept = size - cut
+                buffer[:kept] = buffer[cut:size]
         finally:
             if not self.is_stdin:
                 stream.close()
+
+
+_NL = ord("\n")
+_EOL = b"\n"
 
 
 def expand(names: Iterable[str]) -> tuple[list[Input], list[str]]:
@@ -496,10 +514,16 @@ def _parse_other(text: str) -> float | None:
     return float(moment.timestamp())
 
 
+STAMP = b'timestamp":"'
+"""What every schema's line holds once: its timestamp's key (``timestamp``, ``@timestamp``)."""
+
 LIFECYCLE = b':"task_'
 """What a lifecycle event's line holds in every schema: the event's name as a value."""
 
-Accept = Callable[[bytes, int, bytes], bool]
+Buffer = bytes | bytearray
+"""What a chunk of input is: the bytes read (a reused buffer) or a line given."""
+
+Accept = Callable[[Buffer, int, bytes], bool]
 """Whether a marker found in a chunk at an offset is a line to parse: ``(chunk, at, marker)``."""
 
 
@@ -511,7 +535,7 @@ def lifecycle(*events: str) -> Accept:
     """
     suffixes = tuple(event.removeprefix("task_").encode() + b'"' for event in events)
 
-    def accept(chunk: bytes, at: int, marker: bytes) -> bool:
+    def accept(chunk: Buffer, at: int, marker: bytes) -> bool:
         return not marker.endswith(b'"task_') or chunk.startswith(suffixes, at + len(marker))
 
     return accept
@@ -528,9 +552,11 @@ class Scan:
 
     With *markers*, only the lines that contain one of them are parsed (and *accept*,
     when given, must take the place found); without, every line is.  ``read`` counts
-    every line of the input; ``skipped`` the lines parsed that were not celery-logkit's
-    (lines a marker ruled out are neither parsed nor counted there); ``malformed``
-    holds one line per malformed line, naming its input and line number.
+    every line of the input; ``skipped`` the lines that are not celery-logkit's: those
+    parsed and not read as a schema's line, and those a marker ruled out that hold no
+    timestamp key (:data:`STAMP`; every schema's line has one, and counting it in the
+    bytes ruled out costs one ``bytes.count``).  ``malformed`` holds one line per
+    malformed line, naming its input and line number.
     """
 
     markers: tuple[bytes, ...] = ()
@@ -549,75 +575,156 @@ class Scan:
         """Yield the celery-logkit lines of *inputs*, in each input's order."""
         for source in inputs:
             try:
-                for chunk in source.chunks(progress):
-                    yield from self._chunk(chunk, source.name)
+                for chunk, end in source.chunks(progress):
+                    yield from self._chunk(chunk, end, source.name)
             except InputError as exc:
                 self.errors.append(str(exc))
 
     def lines_of(self, chunk: bytes, name: str) -> Iterator[LogEvent]:
         """Yield the celery-logkit lines of one line-aligned *chunk* of input *name*."""
-        return self._chunk(chunk, name)
+        return self._chunk(chunk, len(chunk), name)
 
-    def _chunk(self, chunk: bytes, name: str) -> Iterator[LogEvent]:
+    def _chunk(self, chunk: Buffer, size: int, name: str) -> Iterator[LogEvent]:
         first_line = self.read
-        self.read += chunk.count(b"\n")
-        self._note_last(chunk, name)
-        for start, end in self._spans(chunk):
+        lines = chunk.count(b"\n", 0, size)
+        self.read = first_line + lines
+        self._note_last(chunk, size, name)
+        parsed = stamps = 0
+        for start, end in self._spans(chunk, size):
+            parsed += 1
             raw = chunk[start:end]
-            try:
-                parsed = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                if raw.lstrip()[:1] == b"{":
-                    number = first_line + chunk.count(b"\n", 0, start) + 1
-                    self.malformed.append(f"{name}:{number}: malformed JSON line skipped ({exc})")
-                self.skipped += 1
-                continue
-            event = (
-                normalise(parsed, name, raw if self.keep_raw else b"")
-                if isinstance(parsed, dict)
-                else None
-            )
-            if event is None:
-                self.skipped += 1
-                continue
+            if self.markers:
+                stamps += raw.count(STAMP)
+            event = self._parse(raw, self._where(chunk, start, name, first_line), name)
+            if event is not None:
+                yield event
+        if self.markers:  # the lines ruled out without a timestamp key are not logkit's
+            ruled_out = lines - parsed
+            self.skipped += max(0, ruled_out - (chunk.count(STAMP, 0, size) - stamps))
+
+    @staticmethod
+    def _where(chunk: Buffer, start: int, name: str, first_line: int) -> Callable[[], str]:
+        return lambda: f"{name}:{first_line + chunk.count(_EOL, 0, start) + 1}"
+
+    def _parse(self, raw: Buffer, where: Callable[[], str], name: str) -> LogEvent | None:
+        """Return the line *raw* as a :class:`LogEvent`, or count it as skipped.
+
+        *where* says where the line is (``input:line``), when it is malformed.
+        """
+        try:
+            parsed = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if raw.lstrip()[:1] == b"{":
+                self.malformed.append(f"{where()}: malformed JSON line skipped ({exc})")
+            self.skipped += 1
+            return None
+        event = (
+            normalise(parsed, name, bytes(raw) if self.keep_raw else b"")
+            if isinstance(parsed, dict)
+            else None
+        )
+        if event is None:
+            self.skipped += 1
+        return event
+
+    def family(
+        self, inputs: Sequence[Input], first: bytes, more: Callable[[], Iterable[str]]
+    ) -> Iterator[LogEvent]:
+        """Yield the lines that hold *first*, or an id *more* returns once they are read.
+
+        One pass over the bytes (no line is counted or split but those that match):
+        the ids *more* names (a task's root and group, learnt from its lines) are
+        searched for from where they were learnt on, and then, in a pass over only what
+        came before, from the inputs' start.  No line is counted (``read`` is not kept):
+        counting them would cost as much as the search.
+        """
+        learnt: dict[bytes, tuple[int, int]] = {}  # an id -> (input, offset) learnt at
+        for index, source in enumerate(inputs):
+            for offset, chunk, size in self._offsets(source, None):
+                spans = self._found(chunk, 0, size, (first, *learnt))
+                for start, end in spans:
+                    yield from self._line(chunk, start, end, source.name, offset)
+                    for task_id in more():
+                        key = task_id.encode()
+                        if key not in learnt:
+                            learnt[key] = (index, offset + end + 1)
+                            for span in self._found(chunk, end, size, (key,)):  # this chunk's rest
+                                if span not in spans:
+                                    yield from self._line(chunk, *span, source.name, offset)
+        for key, (upto, stop) in learnt.items():  # what came before an id was learnt
+            for index, source in enumerate(inputs[: upto + 1]):
+                for offset, chunk, size in self._offsets(source, stop if index == upto else None):
+                    for span in self._found(chunk, 0, size, (key,)):
+                        yield from self._line(chunk, *span, source.name, offset)
+
+    def _offsets(self, source: Input, stop: int | None) -> Iterator[tuple[int, Buffer, int]]:
+        """Yield *source*'s chunks with their offsets (up to byte *stop*); note read errors."""
+        offset = 0
+        try:
+            for chunk, size in source.chunks():
+                yield offset, chunk, size if stop is None else min(size, stop - offset)
+                offset += size
+                if stop is not None and offset >= stop:
+                    return
+        except InputError as exc:
+            self.errors.append(str(exc))
+
+    def _line(
+        self, chunk: Buffer, start: int, end: int, name: str, offset: int
+    ) -> Iterator[LogEvent]:
+        event = self._parse(chunk[start:end], lambda: f"{name}: byte {offset + start}", name)
+        if event is not None:
             yield event
 
-    def _note_last(self, chunk: bytes, name: str) -> None:
+    @staticmethod
+    def _found(
+        chunk: Buffer, begin: int, size: int, markers: tuple[bytes, ...]
+    ) -> list[tuple[int, int]]:
+        """Return the spans of the lines of ``chunk[begin:size]`` holding one of *markers*."""
+        spans: set[tuple[int, int]] = set()
+        for marker in markers:
+            at = chunk.find(marker, begin, size)
+            while at != -1:
+                end = chunk.find(b"\n", at, size)
+                spans.add((chunk.rfind(b"\n", 0, at) + 1, end))
+                at = chunk.find(marker, end, size)
+        return sorted(spans)
+
+    def _note_last(self, chunk: Buffer, size: int, name: str) -> None:
         """Keep the chunk's last line if it is celery-logkit's (how recent the input is)."""
-        start = chunk.rfind(b"\n", 0, len(chunk) - 1) + 1
+        start = chunk.rfind(b"\n", 0, size - 1) + 1
         try:
-            parsed = orjson.loads(chunk[start:])
+            parsed = orjson.loads(chunk[start:size])
         except orjson.JSONDecodeError:
             return
         event = normalise(parsed, name) if isinstance(parsed, dict) else None
         if event is not None:
             self.last_line[name] = event
 
-    def _spans(self, chunk: bytes) -> Iterator[tuple[int, int]]:
+    def _spans(self, chunk: Buffer, size: int) -> Iterator[tuple[int, int]]:
         if not self.markers:
             start = 0
-            size = len(chunk)
             while start < size:
-                end = chunk.index(b"\n", start)
+                end = chunk.index(b"\n", start, size)
                 if end > start:
                     yield start, end
                 start = end + 1
             return
         markers = self.markers
-        first = chunk.find(b"\n")
+        first = chunk.find(b"\n", 0, size)
         if chunk.find(b'": ', 0, first) != -1:  # JSON with spaces: an export, json.dumps
             markers = tuple({*markers, *map(_spaced, markers)})
         if len(markers) == 1:
-            yield from self._marked(chunk, markers[0])
+            yield from self._marked(chunk, size, markers[0])
             return
-        spans = {span for marker in markers for span in self._marked(chunk, marker)}
+        spans = {span for marker in markers for span in self._marked(chunk, size, marker)}
         yield from sorted(spans)
 
-    def _marked(self, chunk: bytes, marker: bytes) -> Iterator[tuple[int, int]]:
+    def _marked(self, chunk: Buffer, size: int, marker: bytes) -> Iterator[tuple[int, int]]:
         accept = self.accept
-        at = chunk.find(marker)
+        at = chunk.find(marker, 0, size)
         while at != -1:
-            end = chunk.find(b"\n", at)
+            end = chunk.find(b"\n", at, size)
             if accept is None or accept(chunk, at, marker):
                 yield chunk.rfind(b"\n", 0, at) + 1, end
-            at = chunk.find(marker, end)
+            at = chunk.find(marker, end, size)

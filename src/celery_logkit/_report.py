@@ -172,7 +172,7 @@ def _stats_table(groups: Sequence[Mapping[str, Any]], by: str) -> str:
         runtime, wait = row.get("runtime") or {}, row.get("queue_wait") or {}
         numbers = [
             *(_count(row.get(k)) for k in ("processed", "succeeded", "failed", "retried")),
-            *(_count(row.get(k)) for k in ("revoked", "rejected")),
+            *(_count(row.get(k)) for k in ("revoked", "rejected", "ignored")),
         ]
         cells = "".join(f'<td class="n">{n}</td>' for n in numbers)
         timing = "".join(
@@ -185,7 +185,7 @@ def _stats_table(groups: Sequence[Mapping[str, Any]], by: str) -> str:
             f'<tr{bad}><td class="key">{_esc(row.get("key"))}</td>{cells}'
             f'<td class="n rate">{rate_text}</td>{timing}</tr>\n'
         )
-    headers = [by, "processed", "succeeded", "failed", "retried", "revoked", "rejected"]
+    headers = [by, "processed", "succeeded", "failed", "retried", "revoked", "rejected", "ignored"]
     headers += ["failure rate", "runtime p50", "runtime p95", "wait p50", "wait p95"]
     return _table(headers, rows, numeric_from=1)
 
