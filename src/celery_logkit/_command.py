@@ -339,7 +339,7 @@ def stats(
         _moment(until, "--until"),
         None if interval is None else _seconds(interval, "--interval"),
     )
-    scan = Scan(markers=(LIFECYCLE,), accept=lifecycle(*_answers.STATS_EVENTS))
+    scan = Scan(markers=(LIFECYCLE,), accept=lifecycle(*_answers.STATS_EVENTS), take=answer.take)
     feed(_run_scan(scan, sources), answer)
     document = answer.result(scan.read, scan.skipped)
     if as_json:

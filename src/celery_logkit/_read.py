@@ -562,6 +562,8 @@ class Scan:
     markers: tuple[bytes, ...] = ()
     accept: Accept | None = None
     keep_raw: bool = False
+    take: Callable[[Buffer], bool] | None = None
+    """Reads a line itself instead of it being parsed here, when it can (``False``: it cannot)."""
     read: int = 0
     skipped: int = 0
     malformed: list[str] = field(default_factory=list)
@@ -590,11 +592,14 @@ class Scan:
         self.read = first_line + lines
         self._note_last(chunk, size, name)
         parsed = stamps = 0
+        take = self.take
         for start, end in self._spans(chunk, size):
             parsed += 1
             raw = chunk[start:end]
             if self.markers:
                 stamps += raw.count(STAMP)
+            if take is not None and take(raw):
+                continue
             event = self._parse(raw, self._where(chunk, start, name, first_line), name)
             if event is not None:
                 yield event
