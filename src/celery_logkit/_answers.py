@@ -216,12 +216,16 @@ class Stats:
             if wait is not None:
                 group.queue_wait.add(wait)
             return
-        group.counts[_COUNTED[name]] += 1
+        counts = group.counts
+        counts[_COUNTED[name]] += 1
         if duration is not None:
             group.runtime.add(duration)
         if final:
-            group.counts["processed"] += 1
-            bucket = self.buckets.setdefault(int(ts // self._grain), [0, 0])
+            counts["processed"] += 1
+            index = int(ts // self._grain)
+            bucket = self.buckets.get(index)
+            if bucket is None:
+                bucket = self.buckets[index] = [0, 0]
             bucket[0] += 1
             bucket[1] += name == "task_failed"
 
