@@ -333,10 +333,16 @@ class _Quick:
             return False
         if type(line) is not dict:
             return False
-        values = _values(line)
-        if values is None:
-            return False
-        schema, stamp, name, duration, scale, fields = values
+        get = line.get
+        stamp = get("timestamp")
+        if type(stamp) is str and type(get("level")) is str:  # the default schema's line
+            schema, name, scale, fields = "default", get("event"), 1.0, line
+            duration = get("duration_ms")
+        else:
+            values = _values(line)
+            if values is None:
+                return False
+            schema, stamp, name, duration, scale, fields = values
         ts = self._time(stamp)
         if ts is None:
             return False
@@ -345,28 +351,23 @@ class _Quick:
         if name == "task_rejected":
             return False
         key = None
-        if self.by != "hour":
+        if self.by == "name":  # where every schema writes it
+            key = get("task_name")
+            if key is not None and type(key) is not str:
+                key = str(key)
+        elif self.by != "hour":
             key = _key(line, schema, fields, self.by)
             if key is _UNUSUAL:
                 return False
-        if name == "task_started":
-            wait = fields.get("queue_wait_ms")
-            wait = float(wait / 1000) if type(wait) is int or type(wait) is float else None
-            stats.count(name, ts, key, None, wait, final=False)
-        else:
-            seconds = None
-            if type(duration) is int or type(duration) is float:
-                seconds = float(duration / scale / 1000)
-            stats.count(name, ts, key, seconds, None, final=name in FINAL)
+        _tally(stats, name, ts, key, duration, scale, fields)
         return True
 
     def _time(self, stamp: str) -> float | None:
-        """Return what :func:`parse_time` does, with the usual timestamp's second kept."""
+        """Return what :func:`parse_time` does; keep a usual timestamp's second's."""
         base = self.seconds.get(stamp[:19])
         if base is not None and len(stamp) == 24 and stamp[19] == "." and stamp[23] == "Z":
-            if stamp[20:23].isdigit():
-                return float(base + int(stamp[20:23]) / 1000)
-            return parse_time(stamp)
+            fraction = stamp[20:23]  # what parse_time reads, for the usual timestamp
+            return float(base + int(fraction) / 1000) if fraction.isdigit() else parse_time(stamp)
         ts = parse_time(stamp)
         if ts is not None and len(stamp) == 24 and stamp[19] == "." and stamp[23] == "Z":
             try:
@@ -377,6 +378,27 @@ class _Quick:
                 self.seconds.clear()
             self.seconds[stamp[:19]] = moment.replace(tzinfo=_dt.UTC).timestamp()
         return ts
+
+
+def _tally(
+    stats: Stats,
+    name: str,
+    ts: float,
+    key: str | None,
+    duration: Any,
+    scale: float,
+    fields: dict[str, Any],
+) -> None:
+    """Count a usual line's event: its duration in *scale* milliseconds, its wait."""
+    if name == "task_started":
+        wait = fields.get("queue_wait_ms")
+        wait = float(wait / 1000) if type(wait) is int or type(wait) is float else None
+        stats.count(name, ts, key, None, wait, final=False)
+    else:
+        seconds = None
+        if type(duration) is int or type(duration) is float:
+            seconds = float(duration / scale / 1000)
+        stats.count(name, ts, key, seconds, None, final=name in FINAL)
 
 
 _UNUSUAL: Any = object()
@@ -406,10 +428,8 @@ def _values(line: dict[str, Any]) -> tuple[str, str, Any, Any, float, dict[str, 
 
 
 def _key(line: dict[str, Any], schema: str, fields: dict[str, Any], by: str) -> Any:
-    """Return the value a usual line is grouped *by* (name, queue, worker) as text."""
-    if by == "name":
-        key = line.get("task_name")
-    elif schema == "default":
+    """Return the value a usual line is grouped *by* (queue, worker) as text."""
+    if schema == "default":
         key = line.get(by)
     elif schema == "datadog" or by == "queue":
         key = fields.get(by)
