@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
 
-from celery_logkit._answers import Failures, Sketch, Stats, Story, Stuck, Workers, feed, mask
-from celery_logkit._read import LogEvent, normalise
+from celery_logkit._answers import (
+    STATS_EVENTS,
+    Failures,
+    Sketch,
+    Stats,
+    Story,
+    Stuck,
+    Workers,
+    feed,
+    mask,
+)
+from celery_logkit._read import LIFECYCLE, LogEvent, Scan, lifecycle, normalise
 
 from .test_read import T0, line
 
@@ -252,3 +263,96 @@ def test_workers_and_stuck_agree_on_lost_and_silent() -> None:
     later = Workers(silent_after=1000)
     feed(lines, later)
     assert [r["state"] for r in later.result(0, 0)["workers"]] == ["lost", "running", "running"]
+
+
+def awkward_log() -> bytes:
+    """Lifecycle lines in every schema with awkward values, and lines that are not usual.
+
+    Quotes, backslashes and unicode in the values read; a task name with a ``"``;
+    missing fields; numbers of every type; foreign lines; a malformed line; a line
+    as an export writes it (``": "``); a requeued rejection; nested keys dotted.
+    """
+    rng = random.Random(17)
+    names = ["shop.order", 'shop."quoted"', "shop.back\\slash", "shop.ünïcode ✓", "shop.tab\t"]
+    events = ["task_started", "task_succeeded", "task_failed", "task_retrying", "task_revoked",
+              "task_ignored", "task_rejected", "task_received"]  # fmt: skip
+    lines: list[bytes] = []
+    for n in range(600):
+        schema = ("default", "ecs", "datadog")[n % 3]
+        event = rng.choice(events)
+        more: dict[str, Any] = {
+            "queue": rng.choice(["q", "q\\2", None]),
+            "worker": rng.choice(["celery@w1", 'celery@"w2"', None]),
+        }
+        fields: dict[str, Any] = {}
+        if event == "task_started" and rng.random() < 0.9:
+            fields["queue_wait_ms"] = rng.choice([12, 0, 3.25, rng.uniform(0, 5000)])
+        elif rng.random() < 0.9:
+            fields["duration_ms"] = rng.choice([7, 0, 0.001, rng.uniform(0, 90_000)])
+        if event == "task_rejected":
+            fields["requeue"] = rng.random() < 0.5
+        name = rng.choice([*names, None])
+        task_fields = {k: v for k, v in task(A, name or "", **more).items() if v is not None}
+        if name is None:
+            del task_fields["task_name"]
+        at = T0 + n * 37.123 + rng.random()
+        message = rng.choice(['a "b" c\\d', "ünï"])
+        text = line(schema, event, task=task_fields, fields=fields, at=at, message=message)
+        lines.append(text.encode())
+    usual = orjson.loads(lines[1])
+    lines += [
+        orjson.dumps(usual).replace(b'":', b'": '),  # an export's spacing
+        orjson.dumps({**usual, "timestamp": "2026-01-01T10:00:00+02:00"}),  # an offset
+        orjson.dumps({**usual, "timestamp": "2026-01-01T10:00:00.5Z"}),  # another precision
+        orjson.dumps({**usual, "timestamp": "not a time"}),
+        orjson.dumps({**usual, "task_name": 42, "duration_ms": True}),  # other types
+        orjson.dumps({**usual, "event": ["task_succeeded"]}),
+        orjson.dumps(dict(reversed(list(usual.items())))),  # another key order
+        orjson.dumps({k: v for k, v in usual.items() if k != "level"}),  # no schema's line
+        b'{"timestamp":"2026-01-01T00:00:01.000Z","level":"info","event":"task_succeeded",',
+        b"plain text from a shell script: task_succeeded",
+        b'{"@timestamp":"2026-01-01T00:00:02.000Z","log":{"level":"info"},'
+        b'"event.action":"task_succeeded","event":"x","task_name":"dotted"}',
+        b'{"@timestamp":"2026-01-01T00:00:02.000Z","log.level":"info",'
+        b'"event":{"action":"task_succeeded","duration":5},"task_name":"no celery"}',
+        b'{"timestamp":"2026-01-01T00:00:03.000Z","status":"info","evt":{"name":"task_failed"},'
+        b'"duration":3000000000,"task_name":"dd","celery":{"worker":1,"queue":"q"}}',
+        b'{"timestamp":"2026-01-01T00:00:03.000Z","status":"info","evt":"task_failed",'
+        b'"task_name":"dd","celery":{}}',
+        b'\xff{"timestamp":"2026-01-01T00:00:01.000Z","level":"info","event":"task_failed"}',
+    ]
+    rng.shuffle(lines)
+    return b"\n".join(lines) + b"\n"
+
+
+@pytest.mark.parametrize("by", ["name", "queue", "worker", "hour"])
+@pytest.mark.parametrize("since", [None, T0 + 4000])
+def test_stats_read_from_a_lines_parse_or_its_values_agree(by: str, since: float | None) -> None:
+    # Stats.take reads most lines' values without a LogEvent: its answers must be a
+    # full parse's, whatever the lines hold.
+    log = awkward_log()
+    documents = []
+    taken: list[bool] = []
+    for quick in (False, True):
+        stats = Stats(by=by, since=since, interval=1.0)
+        scan = Scan(markers=(LIFECYCLE,), accept=lifecycle(*STATS_EVENTS))
+        if quick:
+            scan.take = counted(stats.take, taken)
+        feed(scan.lines_of(log, "awkward.log"), stats)
+        documents.append((stats.result(scan.read, scan.skipped), scan.malformed))
+    assert documents[0] == documents[1]
+    result, malformed = documents[0]
+    assert sum(g["processed"] for g in result["groups"]) > 100
+    assert len(malformed) == 1
+    assert taken.count(True) > 300  # most lines were read from their values,
+    assert taken.count(False) > 20  # and the unusual ones parsed
+
+
+def counted(take: Callable[[bytes | bytearray], bool], taken: list[bool]) -> Any:
+    """Return *take*, noting in *taken* what it returns."""
+
+    def noted(raw: bytes | bytearray) -> bool:
+        taken.append(take(raw))
+        return taken[-1]
+
+    return noted

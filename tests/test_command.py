@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import subprocess
 import sys
@@ -171,3 +172,34 @@ def test_importing_the_package_imports_no_command() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "celery_logkit._command" not in out.stdout
+
+
+def test_stats_read_in_parts_side_by_side_is_stats_read_whole(tmp_path: Path) -> None:
+    # A large input is cut in parts read by processes of their own: the counts, the
+    # lines read and skipped, and the malformed lines' numbers are the whole read's.
+    from celery_logkit._answers import Stats, feed
+    from celery_logkit._command import _stats_in_parts, _stats_scan
+    from celery_logkit._read import Input
+
+    from .test_answers import awkward_log
+
+    path = tmp_path / "awkward.log"
+    path.write_bytes(awkward_log() * 3)
+    whole = Input(str(path))
+    parts = whole.parts(4)
+    assert len(parts) == 4
+    assert parts[0].start == 0
+    assert parts[-1].stop == path.stat().st_size
+    assert all(a.stop == b.start for a, b in itertools.pairwise(parts))
+    assert all(path.read_bytes()[p.start - 1 : p.start] == b"\n" for p in parts[1:])
+    results = []
+    for split in (False, True):
+        stats = Stats(by="worker", interval=60.0)
+        scan = _stats_scan(stats)
+        if split:
+            _stats_in_parts(parts, ("worker", None, None, 60.0), stats, scan)
+        else:
+            feed(scan.events([whole]), stats)
+        results.append((stats.result(scan.read, scan.skipped), scan.malformed, scan.errors))
+    assert results[0] == results[1]
+    assert len(results[0][1]) == 3  # one malformed line a copy, numbered in the whole file

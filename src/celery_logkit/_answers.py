@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._read import LogEvent
+import orjson
+
+from ._read import LogEvent, parse_time
 
 __all__ = [
     "ATTEMPT_ENDS",
@@ -170,36 +172,72 @@ class Stats:
         self.groups: dict[str, _Group] = {}
         self.buckets: dict[int, list[int]] = {}
         self._grain = interval or INTERVALS[0]
+        self._quick = _Quick(by)
+        self._hours: dict[int, str] = {}
 
     def add(self, event: LogEvent) -> None:
         """Count *event* if it is a lifecycle event in the time range."""
         name = event.event
         if name not in _COUNTED and name != "task_started":
             return
-        if (self.since is not None and event.ts < self.since) or (
-            self.until is not None and event.ts >= self.until
+        if name == "task_started":
+            self.count(name, event.ts, event, None, event.seconds("queue_wait_ms"), final=False)
+        else:
+            self.count(name, event.ts, event, event.duration, None, final=_final(event))
+
+    def count(
+        self,
+        name: str,
+        ts: float,
+        keyed: LogEvent | str | None,
+        duration: float | None,
+        wait: float | None,
+        *,
+        final: bool,
+    ) -> None:
+        """Count one lifecycle event: *keyed* is its line, or the value it is grouped by."""
+        if (self.since is not None and ts < self.since) or (
+            self.until is not None and ts >= self.until
         ):
             return
-        group = self.groups.get(key := self._key(event))
+        if self.by == "hour":
+            hour = int(ts // 3600)
+            key = self._hours.get(hour) or self._hours.setdefault(
+                hour, (iso(ts // 3600 * 3600) or "")[:13] + ":00Z"
+            )
+        elif isinstance(keyed, LogEvent):
+            key = self._key(keyed)
+        else:
+            key = keyed if keyed is not None else "(none)"
+        group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = _Group()
         if name == "task_started":
-            wait = event.seconds("queue_wait_ms")
             if wait is not None:
                 group.queue_wait.add(wait)
             return
-        group.counts[_COUNTED[name]] += 1
-        if event.duration is not None:
-            group.runtime.add(event.duration)
-        if _final(event):
-            group.counts["processed"] += 1
-            bucket = self.buckets.setdefault(int(event.ts // self._grain), [0, 0])
+        counts = group.counts
+        counts[_COUNTED[name]] += 1
+        if duration is not None:
+            group.runtime.add(duration)
+        if final:
+            counts["processed"] += 1
+            index = int(ts // self._grain)
+            bucket = self.buckets.get(index)
+            if bucket is None:
+                bucket = self.buckets[index] = [0, 0]
             bucket[0] += 1
             bucket[1] += name == "task_failed"
 
+    def take(self, raw: bytes | bytearray) -> bool:
+        """Count the line *raw* if its shape is usual; ``False`` if it must be parsed.
+
+        See :class:`_Quick`: most of a large log's lifecycle lines are read this way,
+        about three times faster, with the same answers as a parse.
+        """
+        return self._quick.take(self, raw)
+
     def _key(self, event: LogEvent) -> str:
-        if self.by == "hour":
-            return (iso(event.ts // 3600 * 3600) or "")[:13] + ":00Z"
         value = {"name": event.task_name, "queue": event.queue, "worker": event.worker}[self.by]
         return value if value is not None else "(none)"
 
@@ -263,6 +301,145 @@ class Stats:
             for i in range(start, end + 1)
         ]  # fmt: skip
         return interval, series
+
+
+_STATS = frozenset(STATS_EVENTS)
+
+
+class _Quick:
+    """Reads a stats line's few values straight from its parse, when its shape is usual.
+
+    A :class:`LogEvent` finds each value by its schema's path, trying other spellings
+    of the path (dotted keys nested, nested keys dotted) and building the line's
+    object: about 8 µs a line, most of ``stats``' time on a large log.  Here a line
+    parsed by orjson (so malformed lines, bad UTF-8 and the rest are what a parse
+    says) is read with a few ``dict.get`` for the shapes celery-logkit writes: its
+    schema told by the same keys in the same order as :func:`normalise`, each value's
+    object where the schema puts it.  Any other shape (a value whose object is
+    missing or is not an object, which a parse would look for spelled another way; a
+    rejection, whose ``requeue`` decides whether it ends the task) is left to the
+    parse, so the answers are the same.
+    """
+
+    def __init__(self, by: str) -> None:
+        self.by = by
+        self.seconds: dict[str, float] = {}
+
+    def take(self, stats: Stats, raw: bytes | bytearray) -> bool:
+        """Count *raw* in *stats* if its shape is usual; ``False``: parse it as before."""
+        try:
+            line = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return False
+        if type(line) is not dict:
+            return False
+        get = line.get
+        stamp = get("timestamp")
+        if type(stamp) is str and type(get("level")) is str:  # the default schema's line
+            schema, name, scale, fields = "default", get("event"), 1.0, line
+            duration = get("duration_ms")
+        else:
+            values = _values(line)
+            if values is None:
+                return False
+            schema, stamp, name, duration, scale, fields = values
+        ts = self._time(stamp)
+        if ts is None:
+            return False
+        if type(name) is not str or name not in _STATS:
+            return True  # a line read, not a stats event
+        if name == "task_rejected":
+            return False
+        key = None
+        if self.by == "name":  # where every schema writes it
+            key = get("task_name")
+            if key is not None and type(key) is not str:
+                key = str(key)
+        elif self.by != "hour":
+            key = _key(line, schema, fields, self.by)
+            if key is _UNUSUAL:
+                return False
+        _tally(stats, name, ts, key, duration, scale, fields)
+        return True
+
+    def _time(self, stamp: str) -> float | None:
+        """Return what :func:`parse_time` does; keep a usual timestamp's second's."""
+        base = self.seconds.get(stamp[:19])
+        if base is not None and len(stamp) == 24 and stamp[19] == "." and stamp[23] == "Z":
+            fraction = stamp[20:23]  # what parse_time reads, for the usual timestamp
+            return float(base + int(fraction) / 1000) if fraction.isdigit() else parse_time(stamp)
+        ts = parse_time(stamp)
+        if ts is not None and len(stamp) == 24 and stamp[19] == "." and stamp[23] == "Z":
+            try:
+                moment = _dt.datetime.fromisoformat(stamp[:19])
+            except ValueError:
+                return ts
+            if len(self.seconds) > 100_000:
+                self.seconds.clear()
+            self.seconds[stamp[:19]] = moment.replace(tzinfo=_dt.UTC).timestamp()
+        return ts
+
+
+def _tally(
+    stats: Stats,
+    name: str,
+    ts: float,
+    key: str | None,
+    duration: Any,
+    scale: float,
+    fields: dict[str, Any],
+) -> None:
+    """Count a usual line's event: its duration in *scale* milliseconds, its wait."""
+    if name == "task_started":
+        wait = fields.get("queue_wait_ms")
+        wait = float(wait / 1000) if type(wait) is int or type(wait) is float else None
+        stats.count(name, ts, key, None, wait, final=False)
+    else:
+        seconds = None
+        if type(duration) is int or type(duration) is float:
+            seconds = float(duration / scale / 1000)
+        stats.count(name, ts, key, seconds, None, final=name in FINAL)
+
+
+_UNUSUAL: Any = object()
+
+
+def _values(line: dict[str, Any]) -> tuple[str, str, Any, Any, float, dict[str, Any]] | None:
+    """Return a usual line's schema, timestamp, event, duration, its scale and own fields.
+
+    ``None`` when the line's shape is not the usual one (a parse must read it).
+    """
+    get = line.get
+    stamp = get("timestamp")
+    if type(stamp) is str and type(get("level")) is str:
+        return "default", stamp, get("event"), get("duration_ms"), 1.0, line
+    fields = get("celery")
+    if type(fields) is not dict:
+        return None
+    if type(stamp) is str and get("@timestamp") is None:
+        evt = get("evt")
+        if type(get("status")) is not str or type(evt) is not dict:
+            return None
+        return "datadog", stamp, evt.get("name"), get("duration"), 1_000_000, fields
+    stamp, event = get("@timestamp"), get("event")
+    if type(stamp) is not str or type(get("log.level")) is not str or type(event) is not dict:
+        return None
+    return "ecs", stamp, event.get("action"), event.get("duration"), 1_000_000, fields
+
+
+def _key(line: dict[str, Any], schema: str, fields: dict[str, Any], by: str) -> Any:
+    """Return the value a usual line is grouped *by* (queue, worker) as text."""
+    if schema == "default":
+        key = line.get(by)
+    elif schema == "datadog" or by == "queue":
+        key = fields.get(by)
+    else:  # an ecs line's worker: service.node.name
+        node = line.get("service")
+        node = node.get("node") if type(node) is dict else None
+        if type(node) is not dict:
+            return _UNUSUAL
+        key = node.get("name")
+    return key if key is None or type(key) is str else str(key)
 
 
 _MASKS = (

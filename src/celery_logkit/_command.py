@@ -14,6 +14,7 @@ here only: a worker never loads them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import sys
@@ -22,14 +23,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import orjson
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.tree import Tree
 
 from . import _answers
 from ._answers import Failures, Stats, Story, Stuck, Workers, feed
@@ -45,6 +42,11 @@ from ._read import (
     parse_time,
 )
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.tree import Tree
+
 __all__ = ["main"]
 
 PROGRESS_FROM = 64 << 20
@@ -52,20 +54,43 @@ PROGRESS_FROM = 64 << 20
 
 _SHUTDOWN = b" shutdown (MainProcess)"
 _WORKER_STARTED = b'"worker_started"'
-_ERR = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class _Failed(Exception):
     """An error that ends the command with status 2, said in one line."""
 
 
+@functools.cache
+def _err() -> Console:
+    """Return standard error's console (rich is imported when something is printed)."""
+    from rich.console import Console  # noqa: PLC0415 - not for a --json answer
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def escape(text: str) -> str:
+    """Return *text* with rich's markup escaped."""
+    from rich.markup import escape  # noqa: PLC0415 - not for a --json answer
+
+    return escape(text)
+
+
+def _table(title: str, **options: Any) -> Table:
+    """Return a table titled on its left, as every answer prints one."""
+    from rich.table import Table  # noqa: PLC0415 - not for a --json answer
+
+    return Table(title=title, title_justify="left", **options)
+
+
 def _out() -> Console:
     """Return standard output's console: the terminal's width, or wide enough for a file."""
+    from rich.console import Console  # noqa: PLC0415 - not for a --json answer
+
     return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 def _say_error(message: str) -> None:
-    _ERR.print(f"celery-logkit: {escape(message)}", style="red")
+    _err().print(f"celery-logkit: {escape(message)}", style="red")
 
 
 # -- inputs ------------------------------------------------------------------------------
@@ -80,12 +105,17 @@ def _inputs(names: Sequence[str]) -> tuple[list[Input], list[str]]:
     return expand(names)
 
 
+def _may_be_terminal() -> bool:
+    """Whether rich may take standard error for a terminal (else rich need not load)."""
+    return sys.stderr.isatty() or bool({"TTY_COMPATIBLE", "FORCE_COLOR"} & set(os.environ))
+
+
 @contextmanager
 def _progress(inputs: Sequence[Input]) -> Iterator[Callable[[int], None] | None]:
     """Yield a callback advancing a progress bar on standard error, or ``None``."""
     sizes = [input.size() for input in inputs]
     total = sum(size or 0 for size in sizes)
-    if not _ERR.is_terminal or total < PROGRESS_FROM:
+    if total < PROGRESS_FROM or not _may_be_terminal() or not _err().is_terminal:
         yield None
         return
     from rich.progress import (  # noqa: PLC0415 - only on a terminal, for a long scan
@@ -100,7 +130,7 @@ def _progress(inputs: Sequence[Input]) -> Iterator[Callable[[int], None] | None]
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),
-        console=_ERR,
+        console=_err(),
         transient=True,
     ) as bar:
         task = bar.add_task("reading", total=total)
@@ -203,7 +233,7 @@ def task(task_id: str, inputs: tuple[str, ...], verbose: bool, as_json: bool) ->
     elif story.found():
         _print_story(document, verbose)
     else:
-        _ERR.print(f"no line names task {escape(task_id)}")
+        _err().print(f"no line names task {escape(task_id)}")
     _finish(scan, errors, story.found())
 
 
@@ -237,6 +267,8 @@ _OUTCOME_STYLE = {
 def _print_story(document: dict[str, Any], verbose: bool) -> None:
     out = _out()
     out.print(f"[dim]times relative to the first event, {document['first_event']}[/dim]")
+    from rich.tree import Tree  # noqa: PLC0415 - not for a --json answer
+
     tree = Tree(_story_label(document["tree"]))
     _story_children(tree, document["tree"], verbose)
     out.print(tree)
@@ -339,8 +371,13 @@ def stats(
         _moment(until, "--until"),
         None if interval is None else _seconds(interval, "--interval"),
     )
-    scan = Scan(markers=(LIFECYCLE,), accept=lifecycle(*_answers.STATS_EVENTS))
-    feed(_run_scan(scan, sources), answer)
+    options = (by, answer.since, answer.until, answer.interval)
+    scan = _stats_scan(answer)
+    parts = _parts(sources)
+    if len(parts) > len(sources):
+        _stats_in_parts(parts, options, answer, scan)
+    else:
+        feed(_run_scan(scan, sources), answer)
     document = answer.result(scan.read, scan.skipped)
     if as_json:
         _json(document)
@@ -349,12 +386,82 @@ def stats(
     _finish(scan, errors, bool(document["groups"]))
 
 
+def _stats_scan(answer: Stats) -> Scan:
+    return Scan(markers=(LIFECYCLE,), accept=lifecycle(*_answers.STATS_EVENTS), take=answer.take)
+
+
+def _parts(sources: Sequence[Input]) -> list[Input]:
+    """Return the inputs cut in parts, one a processor, when they are large plain files.
+
+    ``stats`` reads the parts side by side, one process each (as a columnar engine
+    would use the processors), and adds their answers up.  Standard input and ``.gz``
+    files are read whole, in one process.
+    """
+    sizes = [source.size() for source in sources]
+    processors = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    count = min(processors, PARTS)
+    if count < 2 or None in sizes or sum(size or 0 for size in sizes) < PARALLEL_FROM:
+        return list(sources)
+    return [part for source in sources for part in source.parts(count)]
+
+
+PARALLEL_FROM = 32 << 20
+"""Inputs from this many bytes on are read in parts side by side (``stats``)."""
+
+PARTS = 8
+"""At most this many parts (processes) an input is read in."""
+
+
+def _stats_in_parts(
+    parts: Sequence[Input], options: tuple[Any, ...], answer: Stats, scan: Scan
+) -> None:
+    """Read *parts* side by side; add their counts, lines and errors up, in their order."""
+    import multiprocessing  # noqa: PLC0415 - only for a large input
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with (
+        _progress(parts) as progress,
+        ProcessPoolExecutor(max_workers=len(parts), mp_context=context) as pool,
+    ):
+        jobs = [pool.submit(_stats_part, part, options) for part in parts]
+        lines: dict[str, int] = {}
+        for part, job in zip(parts, jobs, strict=True):
+            theirs, read, skipped, malformed, errors = job.result()
+            before = lines.get(part.name, 0)
+            answer.merge(theirs)
+            scan.read += read
+            scan.skipped += skipped
+            scan.malformed += [_renumbered(line, part.name, before) for line in malformed]
+            scan.errors += errors
+            lines[part.name] = before + read
+            if progress is not None:
+                progress(part.size() or 0)
+
+
+def _stats_part(
+    part: Input, options: tuple[Any, ...]
+) -> tuple[Stats, int, int, list[str], list[str]]:
+    """Read one part of an input (in a process of its own) for ``stats``."""
+    answer = Stats(*options)
+    scan = _stats_scan(answer)
+    feed(scan.events([part]), answer)
+    return answer, scan.read, scan.skipped, scan.malformed, scan.errors
+
+
+def _renumbered(line: str, name: str, before: int) -> str:
+    """Return a part's ``name:line: ...`` message numbered from its input's first line."""
+    number, _, rest = line[len(name) + 1 :].partition(":")
+    return f"{name}:{int(number) + before}:{rest}" if number.isdigit() else line
+
+
 _COUNTS = ("processed", "succeeded", "failed", "retried", "revoked", "rejected", "ignored")
 
 
 def _print_stats(document: dict[str, Any]) -> None:
     out = _out()
-    table = Table(title=f"Tasks by {document['by']}", title_justify="left")
+    table = _table(f"Tasks by {document['by']}")
     table.add_column(document["by"])
     for name in _COUNTS:
         table.add_column(name, justify="right")
@@ -417,7 +524,7 @@ def failures(
         _json(document)
     else:
         out = _out()
-        table = Table(title="Failures", title_justify="left", show_lines=verbose)
+        table = _table("Failures", show_lines=verbose)
         for name in ("task", "error", "message", "count", "first seen", "last seen", "sample task"):
             table.add_column(name, justify="right" if name == "count" else "left")
         for kind in document["groups"]:
@@ -479,7 +586,7 @@ def stuck(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json: 
             ("Active: started, not ended", document["active"], "started"),
             ("Reserved: received, not started", document["reserved"], "received"),
         ):
-            table = Table(title=title, title_justify="left")
+            table = _table(title)
             for name in ("task", "task id", "worker", when, "age"):
                 table.add_column(name, justify="right" if name == "age" else "left")
             for row in rows:
@@ -488,7 +595,7 @@ def stuck(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json: 
                     row[when], _age(row["age"]),
                 )  # fmt: skip
             out.print(table)
-        table = Table(title="Workers silent or lost", title_justify="left")
+        table = _table("Workers silent or lost")
         for name in ("worker", "last seen", "age", "state"):
             table.add_column(name)
         for row in document["workers"]:
@@ -521,7 +628,7 @@ def workers(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json
     if as_json:
         _json(document)
     else:
-        table = Table(title="Workers", title_justify="left")
+        table = _table("Workers")
         columns = ("worker", "host", "pool", "conc.", "celery", "queues", "started", "stopped",
                    "state", "tasks", "failed")  # fmt: skip
         for name in columns:
@@ -752,7 +859,7 @@ def report(
             out.write(page)
     except OSError as exc:
         raise _Failed(f"{html_file}: {exc.strerror or exc}") from None
-    _ERR.print(f"wrote {escape(html_file)}")
+    _err().print(f"wrote {escape(html_file)}")
     _finish(scan, errors, True)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 import glob
 import gzip
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -155,9 +156,14 @@ class InputError(Exception):
 
 @dataclass(frozen=True)
 class Input:
-    """One input: a file's path (``.gz`` ones decompressed), or ``-`` for standard input."""
+    """One input: a file's path (``.gz`` ones decompressed), or ``-`` for standard input.
+
+    A plain file's part is its bytes from *start* (a line's start) up to *stop*.
+    """
 
     name: str
+    start: int = 0
+    stop: int | None = None
 
     @property
     def is_stdin(self) -> bool:
@@ -168,10 +174,29 @@ class Input:
         """Return the bytes to read when known beforehand (a plain file), for a progress bar."""
         if self.is_stdin or self.name.endswith(".gz"):
             return None
+        if self.stop is not None:
+            return self.stop - self.start
         try:
             return os.path.getsize(self.name)
         except OSError:
             return None
+
+    def parts(self, count: int) -> list[Input]:
+        """Return a plain file cut in *count* parts of about equal size at lines' starts."""
+        size = self.size()
+        if size is None or count < 2:
+            return [self]
+        cuts = [0]
+        try:
+            with open(self.name, "rb") as file:
+                for index in range(1, count):
+                    file.seek(max(cuts[-1], size * index // count))
+                    file.readline()
+                    cuts.append(file.tell())
+        except OSError:
+            return [self]
+        cuts.append(size)
+        return [Input(self.name, a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
     def open(self) -> IO[bytes]:
         """Open the input for reading bytes; an :class:`InputError` says why it cannot be."""
@@ -197,11 +222,16 @@ class Input:
         stream = self.open()
         buffer = bytearray(CHUNK)
         kept = 0
+        left = -1 if self.stop is None else self.stop - self.start
         try:
+            if self.start:
+                stream.seek(self.start)
             while True:
                 with memoryview(buffer) as view:
                     try:
-                        got = stream.readinto(view[kept:])  # type: ignore[attr-defined]
+                        room = view[kept:] if left < 0 else view[kept : kept + left]
+                        got = stream.readinto(room)  # type: ignore[attr-defined]
+                        left -= got if left > 0 else 0
                     except (OSError, EOFError, gzip.BadGzipFile) as exc:
                         raise InputError(f"{self.name}: {exc}") from None
                 if progress is not None and got:
@@ -562,6 +592,8 @@ class Scan:
     markers: tuple[bytes, ...] = ()
     accept: Accept | None = None
     keep_raw: bool = False
+    take: Callable[[Buffer], bool] | None = None
+    """Reads a line itself instead of it being parsed here, when it can (``False``: it cannot)."""
     read: int = 0
     skipped: int = 0
     malformed: list[str] = field(default_factory=list)
@@ -590,11 +622,14 @@ class Scan:
         self.read = first_line + lines
         self._note_last(chunk, size, name)
         parsed = stamps = 0
+        take = self.take
         for start, end in self._spans(chunk, size):
             parsed += 1
             raw = chunk[start:end]
             if self.markers:
                 stamps += raw.count(STAMP)
+            if take is not None and take(raw):
+                continue
             event = self._parse(raw, self._where(chunk, start, name, first_line), name)
             if event is not None:
                 yield event
