@@ -316,7 +316,7 @@ def test_workers_both_nodes_their_pool_and_end(cli_logs: CliLogs) -> None:
 
 
 def test_report_html_opens_in_chromium(cli_logs: CliLogs, tmp_path: Path) -> None:
-    from ..test_report import open_in_chromium
+    from ..browser import opened
 
     page = tmp_path / "report.html"
     done = subprocess.run(
@@ -332,8 +332,15 @@ def test_report_html_opens_in_chromium(cli_logs: CliLogs, tmp_path: Path) -> Non
         assert name in text
     for task_id in ids_of(truth, outcome="active") | ids_of(truth, outcome="reserved"):
         assert task_id in text
-    rendered = open_in_chromium(page, tmp_path / "report.png")
-    assert rendered.console == []
-    assert rendered.fetched == []
-    assert len(rendered.charts) == 3
-    assert all(chart["marks"] > 0 for chart in rendered.charts)
+    with opened(page.as_uri(), offline=True) as shown:
+        shown.screenshot(tmp_path / "report.png", full_page=True)
+        marks = shown.tab.eval_on_selector_all(
+            "div.chart > svg",
+            """svgs => svgs.map(svg => [...svg.querySelectorAll('.series .reactive')]
+                .filter(m => { const b = m.getBBox(); return b.width + b.height > 0; }).length)""",
+        )
+    assert shown.console == []
+    assert shown.refused == []
+    assert shown.failed == []
+    assert len(marks) == 3
+    assert all(count > 0 for count in marks)
