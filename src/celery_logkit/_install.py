@@ -167,6 +167,7 @@ def install(app: Celery, **options: Any) -> Celery:
         (signals.after_task_publish, lifecycle.after_task_publish),
         (signals.task_received, lifecycle.on_task_received),
         (signals.task_prerun, lifecycle.on_task_prerun),
+        (signals.task_success, lifecycle.on_task_success),
         (signals.task_retry, lifecycle.on_task_retry),
         (signals.task_failure, lifecycle.on_task_failure),
         (signals.task_internal_error, lifecycle.on_task_internal_error),

@@ -424,9 +424,8 @@ class TaskLifecycle:
         """Log how the attempt ended, unless another signal does; drop the task's context.
 
         ``task_postrun`` comes once per attempt, in the task's own context, with its
-        state: ``task_succeeded`` is logged here rather than on ``task_success`` (one
-        signal for both), and so are the endings that reach no other receiver where the
-        task ran: an ``Ignore`` raised by the task (``task_ignored``), a ``Reject``
+        state; here are logged the endings that reach no other receiver where the task
+        ran: an ``Ignore`` raised by the task (``task_ignored``), a ``Reject``
         raised by the task (``task_rejected``), and, in an eager call that propagates
         exceptions (``task_eager_propagates``, ``apply(throw=True)``), the task's
         exception, which celery re-raises to the caller with no state, then reports as
@@ -436,8 +435,7 @@ class TaskLifecycle:
         """
         try:
             _stdio.flush_current()  # a printed line the task left unfinished, in its context
-            if state == states.SUCCESS:  # the running task's (no request to read)
-                self._succeeded(self._task(task_id, sender), retval)
+            if state == states.SUCCESS:  # logged on task_success
                 return
             request = getattr(sender, "request", None)
             if state == states.IGNORED:
@@ -480,8 +478,20 @@ class TaskLifecycle:
             {"reason": reason, "requeue": requeue, "duration_ms": _duration_ms(task_id)},
         )
 
-    def _succeeded(self, task: Mapping[str, Any], result: Any) -> None:
-        """``task_succeeded`` (INFO) with the duration."""
+    def on_task_success(self, sender: Any = None, result: Any = None, **_: Any) -> None:
+        """``task_succeeded`` (INFO) with the duration.
+
+        On ``task_success``, not ``task_postrun``: tracers (ddtrace's, OpenTelemetry's
+        celery instrumentation) end the task's span on ``task_postrun``, and may do so
+        before this receiver; inside ``task_success`` the span is still the current one,
+        so the line carries its ids.
+        """
+        running = _context._task_context.get()  # bound by task_prerun, in this very task
+        if running:
+            task = dict(running)
+        else:
+            request = getattr(sender, "request", None)
+            task = self._task(getattr(request, "id", None), sender, request)
         duration = _duration_ms(task.get("task_id"))
         fields: dict[str, Any] = {"duration_ms": duration}
         options = self.options()
