@@ -203,3 +203,62 @@ def test_stats_read_in_parts_side_by_side_is_stats_read_whole(tmp_path: Path) ->
         results.append((stats.result(scan.read, scan.skipped), scan.malformed, scan.errors))
     assert results[0] == results[1]
     assert len(results[0][1]) == 3  # one malformed line a copy, numbered in the whole file
+
+
+HEX_ID = "a50c6803-0000-4000-8000-000000000001"
+EVIL_ID = "[link=https://evil.example]clickme[/link]"
+EVIL_NAME = "[b]shop[/b].\x1b[31mred"
+EVIL_WORKER = "celery@[i]w[/i]\x1b[2J"
+
+
+def hostile_log(tmp_path: Path) -> Path:
+    """Lines whose ids, names, workers and errors hold rich markup and escape sequences."""
+
+    def at(second: int, event: str, **fields: Any) -> str:
+        return json.dumps({
+            "timestamp": f"2026-01-01T00:00:{second:02d}.000Z", "level": "info",
+            "logger": "celery_logkit.lifecycle", "message": "m", "event": event, **fields,
+        })  # fmt: skip
+
+    ours = {"task_id": HEX_ID, "task_name": EVIL_NAME, "worker": EVIL_WORKER, "root_id": HEX_ID}
+    error = {"type": "[b]Err[/b]", "message": "[red]boom[/red] \x1b[2J", "stack_trace": "T"}
+    path = tmp_path / "hostile.log"
+    path.write_text(
+        "\n".join([
+            at(0, "worker_started", worker=EVIL_WORKER, hostname="[u]host[/u]"),
+            at(1, "task_started", **ours, group_id="[s]g[/s]"),
+            at(2, "task_failed", **ours, group_id="[s]g[/s]", error=error),
+            at(3, "task_started", task_id=EVIL_ID, task_name=EVIL_NAME, worker=EVIL_WORKER),
+        ])
+        + "\n"
+    )  # fmt: skip
+    return path
+
+
+def shown(text: str) -> str:
+    """Return *text* as a table or the tree must show it: as it is, escapes neutralised."""
+    return text.replace("\x1b", "\\x1b")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("task", HEX_ID), [HEX_ID, shown(EVIL_NAME), "[s]g[/s]", shown(EVIL_WORKER),
+                            shown("[b]Err[/b]: [red]boom[/red] \x1b[2J")]),
+        (("stats",), [shown(EVIL_NAME)]),
+        (("stats", "--by", "worker"), [shown(EVIL_WORKER)]),
+        (("failures",), [shown(EVIL_NAME), "[b]Err[/b]", "[red]boom[/red]", HEX_ID]),
+        (("stuck",), [EVIL_ID, shown(EVIL_NAME), shown(EVIL_WORKER)]),
+        (("workers",), [shown(EVIL_WORKER)]),
+    ],
+)  # fmt: skip
+def test_values_from_the_logs_are_shown_as_plain_text(
+    tmp_path: Path, args: tuple[str, ...], expected: list[str]
+) -> None:
+    # A value is text: rich reads no markup in it (a task id in brackets, a link), and
+    # an escape sequence is shown escaped, as tail shows it, never sent to the terminal.
+    result = run(*args, str(hostile_log(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    for text in expected:
+        assert text in result.stdout

@@ -30,6 +30,7 @@ import orjson
 
 from . import _answers
 from ._answers import Failures, Stats, Story, Stuck, Workers, feed
+from ._neutralise import neutralise
 from ._read import (
     LIFECYCLE,
     Input,
@@ -45,6 +46,7 @@ from ._read import (
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
     from rich.tree import Tree
 
 __all__ = ["main"]
@@ -68,11 +70,28 @@ def _err() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def escape(text: str) -> str:
-    """Return *text* with rich's markup escaped."""
-    from rich.markup import escape  # noqa: PLC0415 - not for a --json answer
+def _shown(value: object, style: str = "") -> Text:
+    """Return a value from the logs as rich text: shown as it is, never read as markup.
 
-    return escape(text)
+    Rich reads no tag in a :class:`~rich.text.Text` (a task id ``[a50c6803-...]`` or
+    ``[link=...]`` stays text), and control characters and escape sequences are shown
+    escaped, as ``tail`` shows them, so that a logged value cannot repaint the terminal.
+    """
+    from rich.text import Text  # noqa: PLC0415 - not for a --json answer
+
+    return Text(neutralise(value if isinstance(value, str) else str(value)), style=style)
+
+
+def _block(text: str, style: str = "") -> Text:
+    """Return lines from the logs (a stack) as :func:`_shown` shows each, one below another."""
+    return _shown("", style).join(_shown(row, style) for row in text.splitlines())
+
+
+def _cells(*values: object) -> list[Text]:
+    """Return a table row's *values* as :func:`_shown` shows them (a text as it is)."""
+    from rich.text import Text  # noqa: PLC0415 - not for a --json answer
+
+    return [value if isinstance(value, Text) else _shown(value) for value in values]
 
 
 def _table(title: str, **options: Any) -> Table:
@@ -90,7 +109,7 @@ def _out() -> Console:
 
 
 def _say_error(message: str) -> None:
-    _err().print(f"celery-logkit: {escape(message)}", style="red")
+    _err().print(_shown(f"celery-logkit: {message}", "red"))
 
 
 # -- inputs ------------------------------------------------------------------------------
@@ -233,7 +252,7 @@ def task(task_id: str, inputs: tuple[str, ...], verbose: bool, as_json: bool) ->
     elif story.found():
         _print_story(document, verbose)
     else:
-        _err().print(f"no line names task {escape(task_id)}")
+        _err().print(_shown(f"no line names task {task_id}"))
     _finish(scan, errors, story.found())
 
 
@@ -266,7 +285,7 @@ _OUTCOME_STYLE = {
 
 def _print_story(document: dict[str, Any], verbose: bool) -> None:
     out = _out()
-    out.print(f"[dim]times relative to the first event, {document['first_event']}[/dim]")
+    out.print(_shown(f"times relative to the first event, {document['first_event']}", "dim"))
     from rich.tree import Tree  # noqa: PLC0415 - not for a --json answer
 
     tree = Tree(_story_label(document["tree"]))
@@ -287,22 +306,24 @@ def _rendered(raw: str) -> str:
     return ConsoleFormatter(context="short").render(event.as_default(), None)  # type: ignore[arg-type]
 
 
-def _story_label(node: dict[str, Any]) -> str:
-    mark = "[reverse] this task [/reverse] " if node["focus"] else ""
+def _story_label(node: dict[str, Any]) -> Text:
+    from rich.text import Text  # noqa: PLC0415 - not for a --json answer
+
     state = node["state"]
     style = "green" if state == "succeeded" else "red" if state == "failed" else "yellow"
-    group = f" [dim]group {node['group_id']}[/dim]" if node["group_id"] else ""
-    return (
-        f"{mark}[bold]{escape(node['task_name'] or '?')}[/bold][{escape(node['task_id'])}] "
-        f"[{style}]{escape(state)}[/{style}]{group}"
-    )
+    label = Text(" this task ", style="reverse") + " " if node["focus"] else Text()
+    label += _shown(node["task_name"] or "?", "bold")
+    label += Text.assemble("[", _shown(node["task_id"]), "] ", _shown(state, style))
+    if node["group_id"]:
+        label += Text.assemble(" ", _shown(f"group {node['group_id']}", "dim"))
+    return label
 
 
 def _story_children(tree: Tree, node: dict[str, Any], verbose: bool) -> None:
     enqueued = node["enqueued"]
     if enqueued:
         by = enqueued["by_name"] or "a producer"
-        tree.add(f"[dim]{_offset(enqueued['offset'])}[/dim] enqueued by {escape(by)}")
+        tree.add(_shown(_offset(enqueued["offset"]), "dim") + " enqueued by " + _shown(by))
     for attempt in node["attempts"]:
         _attempt_branch(tree, attempt, verbose)
     for child in node["children"]:
@@ -310,35 +331,36 @@ def _story_children(tree: Tree, node: dict[str, Any], verbose: bool) -> None:
 
 
 def _attempt_branch(tree: Tree, attempt: dict[str, Any], verbose: bool) -> None:
-    parts = [f"attempt {attempt['attempt']}"]
+    parts = [_shown(f"attempt {attempt['attempt']}")]
     if attempt["worker"]:
-        parts.append(f"on {escape(attempt['worker'])}")
+        parts.append(_shown(f"on {attempt['worker']}"))
     if attempt["received"] is not None:
-        parts.append(f"received {_offset(attempt['received'])}")
+        parts.append(_shown(f"received {_offset(attempt['received'])}"))
     if attempt["started"] is not None:
-        parts.append(f"started {_offset(attempt['started'])} (waited {_ms(attempt['queue_wait'])})")
+        waited = _ms(attempt["queue_wait"])
+        parts.append(_shown(f"started {_offset(attempt['started'])} (waited {waited})"))
     outcome = attempt["outcome"]
     if outcome:
         style = _OUTCOME_STYLE.get(outcome, "")
         parts.append(
-            f"[{style}]{outcome.removeprefix('task_')}[/{style}] {_offset(attempt['ended'])}"
-            f" in {_ms(attempt['runtime'])}"
+            _shown(outcome.removeprefix("task_"), style)
+            + _shown(f" {_offset(attempt['ended'])} in {_ms(attempt['runtime'])}")
         )
     else:
-        parts.append("[yellow]no end yet (still running, or its worker was lost)[/yellow]")
-    branch = tree.add(", ".join(parts))
+        parts.append(_shown("no end yet (still running, or its worker was lost)", "yellow"))
+    branch = tree.add(_shown(", ").join(parts))
     if attempt["error_type"]:
         error = f"{attempt['error_type']}: {attempt['error_message'] or ''}"
-        branch.add(f"[red]{escape(error)}[/red]")
+        branch.add(_shown(error, "red"))
     if attempt["reason"] and outcome != "task_failed":
         countdown = attempt["countdown"]
         after = f" (next attempt in {countdown} s)" if countdown is not None else ""
-        branch.add(f"reason: {escape(str(attempt['reason']))}{after}")
+        branch.add(_shown(f"reason: {attempt['reason']}{after}"))
     if verbose and attempt.get("stack"):
-        branch.add(f"[dim]{escape(attempt['stack'])}[/dim]")
+        branch.add(_block(str(attempt["stack"]), "dim"))
     if verbose:
         for line in attempt.get("lines", []):
-            branch.add(escape(_rendered(line)))
+            branch.add(_block(_rendered(line)))
 
 
 # -- stats -------------------------------------------------------------------------------
@@ -471,11 +493,13 @@ def _print_stats(document: dict[str, Any]) -> None:
     for group in document["groups"]:
         runtime, wait = group["runtime"], group["queue_wait"]
         table.add_row(
-            escape(group["key"]),
-            *(f"{group[n]:,}" for n in _COUNTS),
-            f"{group['failure_rate'] * 100:.2f}",
-            *(_ms(runtime[q]) for q in ("p50", "p95", "p99", "max")),
-            *(_ms(wait[q]) for q in ("p50", "p95", "max")),
+            *_cells(
+                group["key"],
+                *(f"{group[n]:,}" for n in _COUNTS),
+                f"{group['failure_rate'] * 100:.2f}",
+                *(_ms(runtime[q]) for q in ("p50", "p95", "p99", "max")),
+                *(_ms(wait[q]) for q in ("p50", "p95", "max")),
+            )
         )
     out.print(table)
     _print_series(out, document["series"])
@@ -528,14 +552,13 @@ def failures(
         for name in ("task", "error", "message", "count", "first seen", "last seen", "sample task"):
             table.add_column(name, justify="right" if name == "count" else "left")
         for kind in document["groups"]:
-            message = escape(kind["message"])
+            message = _shown(kind["message"])
             if verbose and kind["stack"]:
-                message += f"\n[dim]{escape(kind['stack'])}[/dim]"
-            table.add_row(
-                escape(kind["task_name"]), escape(kind["error_type"]), message,
-                f"{kind['count']:,}", kind["first_seen"], kind["last_seen"],
-                escape(kind["sample_task_id"]),
-            )  # fmt: skip
+                message += _shown("\n") + _block(kind["stack"], "dim")
+            table.add_row(*_cells(
+                kind["task_name"], kind["error_type"], message, f"{kind['count']:,}",
+                kind["first_seen"], kind["last_seen"], kind["sample_task_id"],
+            ))  # fmt: skip
         out.print(table)
     _finish(scan, errors, bool(document["groups"]))
 
@@ -581,7 +604,7 @@ def stuck(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json: 
         _json(document)
     else:
         out = _out()
-        out.print(f"[dim]ages as of {document['as_of']}[/dim]")
+        out.print(_shown(f"ages as of {document['as_of']}", "dim"))
         for title, rows, when in (
             ("Active: started, not ended", document["active"], "started"),
             ("Reserved: received, not started", document["reserved"], "received"),
@@ -590,16 +613,16 @@ def stuck(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json: 
             for name in ("task", "task id", "worker", when, "age"):
                 table.add_column(name, justify="right" if name == "age" else "left")
             for row in rows:
-                table.add_row(
-                    escape(row["task_name"]), row["task_id"], escape(row["worker"] or "-"),
-                    row[when], _age(row["age"]),
-                )  # fmt: skip
+                table.add_row(*_cells(
+                    row["task_name"], row["task_id"], row["worker"] or "-", row[when],
+                    _age(row["age"]),
+                ))  # fmt: skip
             out.print(table)
         table = _table("Workers silent or lost")
         for name in ("worker", "last seen", "age", "state"):
             table.add_column(name)
         for row in document["workers"]:
-            table.add_row(escape(row["worker"]), row["last_seen"], _age(row["age"]), row["state"])
+            table.add_row(*_cells(row["worker"], row["last_seen"], _age(row["age"]), row["state"]))
         out.print(table)
     found = any(document[k] for k in ("active", "reserved", "workers"))
     _finish(scan, errors, found)
@@ -637,13 +660,13 @@ def workers(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json
             )
         for row in document["workers"]:
             queues = row["queues"]
-            table.add_row(
-                escape(row["worker"]), escape(row["host"] or "-"), escape(str(row["pool"] or "-")),
-                str(row["concurrency"] or "-"), escape(str(row["celery_version"] or "-")),
-                escape(", ".join(map(str, queues)) if isinstance(queues, list) else "-"),
+            table.add_row(*_cells(
+                row["worker"], row["host"] or "-", row["pool"] or "-", row["concurrency"] or "-",
+                row["celery_version"] or "-",
+                ", ".join(map(str, queues)) if isinstance(queues, list) else "-",
                 row["started"] or "-", row["stopped"] or "-", row["state"],
                 f"{row['tasks']:,}", f"{row['failures']:,}",
-            )  # fmt: skip
+            ))  # fmt: skip
         _out().print(table)
     _finish(scan, errors, bool(document["workers"]))
 
@@ -859,7 +882,7 @@ def report(
             out.write(page)
     except OSError as exc:
         raise _Failed(f"{html_file}: {exc.strerror or exc}") from None
-    _err().print(f"wrote {escape(html_file)}")
+    _err().print(_shown(f"wrote {html_file}"))
     _finish(scan, errors, True)
 
 
