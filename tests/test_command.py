@@ -262,3 +262,24 @@ def test_values_from_the_logs_are_shown_as_plain_text(
     assert "\x1b" not in result.stdout
     for text in expected:
         assert text in result.stdout
+
+
+@pytest.mark.parametrize("module", ["click", "rich", "plotext", "pygal"])
+@pytest.mark.parametrize("entry", ["script", "module"])
+def test_without_the_cli_extra_one_line_says_what_to_install(module: str, entry: str) -> None:
+    # A plain ``pip install celery-logkit`` has none of the extra's modules: None in
+    # sys.modules makes an import of *module* fail as a missing one does.
+    start = (
+        "from celery_logkit.__main__ import main; main()"
+        if entry == "script"
+        else "import runpy; runpy.run_module('celery_logkit', run_name='__main__')"
+    )
+    code = f"import sys; sys.modules[{module!r}] = None; sys.argv[1:] = ['stats', '-']; {start}"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, input="", check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "celery-logkit: this command needs the cli extra: pip install 'celery-logkit[cli]'\n"
+    )
+    assert result.stdout == ""
