@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from .test_answers import A, B, C, D, story_lines
-from .test_read import line
+from .test_read import T0, line
 
 COMMAND = [sys.executable, "-m", "celery_logkit"]
 
@@ -283,3 +283,41 @@ def test_without_the_cli_extra_one_line_says_what_to_install(module: str, entry:
         "celery-logkit: this command needs the cli extra: pip install 'celery-logkit[cli]'\n"
     )
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("stats", "--interval", "0"),
+        ("stats", "--interval", "0ms"),
+        ("report", "--html", "never.html", "--interval", "0"),
+        ("tail", "-n", "-3"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(logs: Path, args: tuple[str, ...]) -> None:
+    result = run(*args, str(logs))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "internal error" not in result.stderr
+    assert "Invalid value" in result.stderr
+
+
+def test_a_short_interval_over_a_long_span_is_widened(tmp_path: Path) -> None:
+    # 1 ms over 100 s would be 100,000 buckets (a year's log: 31 billion): the series
+    # is widened to a round interval giving at most 10,000, and stderr says so.
+    path = tmp_path / "span.log"
+    path.write_text(
+        "".join(
+            line("default", "task_succeeded", task={"task_id": A, "task_name": "x"}, at=at) + "\n"
+            for at in (T0, T0 + 100)
+        )
+    )
+    for command in ("stats", "report"):
+        extra = ["--json"] if command == "stats" else ["--html", str(tmp_path / "r.html")]
+        result = run(command, "--interval", "1ms", *extra, str(path))
+        assert result.returncode == 0, result.stderr
+        assert "--interval 1ms gives more than 10,000 buckets: widened to 0.1 s" in result.stderr
+    series = json.loads(run("stats", "--interval", "1ms", "--json", str(path)).stdout)["series"]
+    assert series["interval"] == 0.1
+    assert len(series["buckets"]) == 1001
+    assert sum(b["processed"] for b in series["buckets"]) == 2

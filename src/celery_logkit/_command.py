@@ -193,6 +193,25 @@ def _seconds(text: str, label: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
+def _interval(text: str | None) -> float | None:
+    """Parse ``--interval``: a duration of more than nothing (a series' bucket width)."""
+    if text is None:
+        return None
+    seconds = _seconds(text, "--interval")
+    if seconds <= 0:
+        raise click.BadParameter(f"{text!r} is not more than 0", param_hint="--interval")
+    return seconds
+
+
+def _say_widened(text: str | None, series: dict[str, Any]) -> None:
+    """Say on standard error that ``--interval`` *text* was widened (see MAX_BUCKETS)."""
+    if text is not None and series["interval"] != _interval(text):
+        _say_error(
+            f"--interval {text} gives more than {_answers.MAX_BUCKETS:,} buckets: "
+            f"widened to {series['interval']:g} s"
+        )
+
+
 def _moment(text: str | None, label: str) -> float | None:
     """Parse *text*: an ISO-8601 time (UTC unless it says), or a duration ago (``2h``)."""
     if text is None:
@@ -387,12 +406,7 @@ def stats(
 ) -> None:
     """Count processed, failed, retried... tasks; runtime and queue wait percentiles."""
     sources, errors = _inputs(inputs)
-    answer = Stats(
-        by,
-        _moment(since, "--since"),
-        _moment(until, "--until"),
-        None if interval is None else _seconds(interval, "--interval"),
-    )
+    answer = Stats(by, _moment(since, "--since"), _moment(until, "--until"), _interval(interval))
     options = (by, answer.since, answer.until, answer.interval)
     scan = _stats_scan(answer)
     parts = _parts(sources)
@@ -401,6 +415,7 @@ def stats(
     else:
         feed(_run_scan(scan, sources), answer)
     document = answer.result(scan.read, scan.skipped)
+    _say_widened(interval, document["series"])
     if as_json:
         _json(document)
     else:
@@ -718,7 +733,13 @@ class _Filter:
 @cli.command()
 @_inputs_argument
 @click.option("-f", "--follow", is_flag=True, help="Keep reading the files as they grow.")
-@click.option("-n", "--lines", "count", type=int, help="Show the last N lines first (10 with -f).")
+@click.option(
+    "-n",
+    "--lines",
+    "count",
+    type=click.IntRange(min=0),
+    help="Show the last N lines first (10 with -f).",
+)
 @click.option("--task", "task_id", help="Only the lines of this task (or of its family, by root).")
 @click.option("--name", help="Only the lines of tasks of this name.")
 @click.option(
@@ -862,17 +883,17 @@ def report(
 
     sources, errors = _inputs(inputs)
     begin, end = _moment(since, "--since"), _moment(until, "--until")
-    stats_answer = Stats(
-        "name", begin, end, None if interval is None else _seconds(interval, "--interval")
-    )
+    stats_answer = Stats("name", begin, end, _interval(interval))
     failures_answer = Failures(begin, end)
     stuck_answer = Stuck()
     scan = _worker_scan()
     feed(_run_scan(scan, sources), stats_answer, failures_answer, stuck_answer)
     for last in scan.last_line.values():
         stuck_answer.seen(last)
+    stats_document = stats_answer.result(scan.read, scan.skipped)
+    _say_widened(interval, stats_document["series"])
     page = render_html(
-        stats_answer.result(scan.read, scan.skipped),
+        stats_document,
         failures_answer.result(scan.read, scan.skipped)["groups"],
         stuck_answer.result(scan.read, scan.skipped),
         title=title,
