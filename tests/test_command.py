@@ -321,3 +321,18 @@ def test_a_short_interval_over_a_long_span_is_widened(tmp_path: Path) -> None:
     assert series["interval"] == 0.1
     assert len(series["buckets"]) == 1001
     assert sum(b["processed"] for b in series["buckets"]) == 2
+
+
+@pytest.mark.parametrize("args", [("stats", "--json"), ("task", C, "--json"), ("tail", "--json")])
+def test_gzip_on_standard_input_is_decompressed(logs: Path, args: tuple[str, ...]) -> None:
+    # ``cat x.log.gz | celery-logkit stats -``: stdin is recognised by gzip's magic bytes.
+    plain = (logs / "default.log").read_bytes()
+    results = [
+        subprocess.run(
+            [*COMMAND, *args, "-"], input=data, capture_output=True, timeout=120, check=False
+        )
+        for data in (plain, gzip.compress(plain))
+    ]
+    assert [r.returncode for r in results] == [0, 0], results[1].stderr
+    assert results[1].stdout == results[0].stdout
+    assert results[1].stderr == b""

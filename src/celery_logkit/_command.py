@@ -240,9 +240,9 @@ def cli() -> None:
     """Answers from celery-logkit's JSON lines: no server, no broker.
 
     INPUT is a file, a .gz file, a directory, a glob, or - (standard input, also read
-    when no INPUT is given and lines are piped in).  Lines of the default, ecs and
-    datadog schemas may be mixed; other lines are skipped and counted.  Exit status:
-    0 found something, 1 nothing matched, 2 an error.
+    when no INPUT is given and lines are piped in; gzip data there is decompressed).
+    Lines of the default, ecs and datadog schemas may be mixed; other lines are skipped
+    and counted.  Exit status: 0 found something, 1 nothing matched, 2 an error.
     """
 
 
@@ -276,13 +276,18 @@ def task(task_id: str, inputs: tuple[str, ...], verbose: bool, as_json: bool) ->
 
 
 def _spool_stdin(sources: list[Input]) -> tuple[list[Input], str | None]:
-    """Copy standard input to a file, so that it can be read twice (the family's pass)."""
+    """Copy standard input (decompressed) to a file: the family's pass reads it again."""
     if not any(source.is_stdin for source in sources):
         return sources, None
     fd, path = tempfile.mkstemp(prefix="celery-logkit-", suffix=".log")
+    stdin = Input("-").open()
     with os.fdopen(fd, "wb") as spool:
-        while block := sys.stdin.buffer.read(1 << 20):
-            spool.write(block)
+        try:
+            while block := stdin.read(1 << 20):
+                spool.write(block)
+        except (OSError, EOFError) as exc:
+            os.unlink(path)
+            raise InputError(f"-: {exc}") from None
     return [Input(path) if source.is_stdin else source for source in sources], path
 
 
