@@ -336,3 +336,26 @@ def test_gzip_on_standard_input_is_decompressed(logs: Path, args: tuple[str, ...
     assert [r.returncode for r in results] == [0, 0], results[1].stderr
     assert results[1].stdout == results[0].stdout
     assert results[1].stderr == b""
+
+
+def test_tail_event_is_a_lifecycle_events_name(logs: Path) -> None:
+    from celery_logkit._command import TAIL_EVENTS
+    from celery_logkit._config import DEFAULT_EVENT_LEVELS
+
+    # Every name a worker or beat writes as ``event``: task_failed_expected is a level's name.
+    written = {*DEFAULT_EVENT_LEVELS} - {"task_failed_expected"} | {
+        "worker_started",
+        "beat_started",
+    }
+    assert set(TAIL_EVENTS) == written
+    result = run("tail", "--event", "nonsense", str(logs))
+    assert result.returncode == 2
+    assert "'nonsense' is not one of" in result.stderr
+    assert "task_failed" in result.stderr
+
+
+def test_help_says_what_json_prints() -> None:
+    assert "JSON lines" in " ".join(run("tail", "--help").stdout.split())
+    assert "--json" not in run("report", "--help").stdout
+    for command in ("task", "stats", "failures", "stuck", "workers"):
+        assert "one JSON document" in run(command, "--help").stdout

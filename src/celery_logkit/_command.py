@@ -735,6 +735,14 @@ class _Filter:
         return self._LEVELS.index(text) if text in self._LEVELS else len(self._LEVELS)
 
 
+TAIL_EVENTS = (
+    "task_enqueued", "task_received", "task_started", "task_retrying", "task_succeeded",
+    "task_ignored", "task_failed", "task_revoked", "task_rejected", "task_not_found",
+    "task_internal_error", "worker_started", "beat_started",
+)  # fmt: skip
+"""The lifecycle events' names a worker and beat write (``tail --event``'s choices)."""
+
+
 @cli.command()
 @_inputs_argument
 @click.option("-f", "--follow", is_flag=True, help="Keep reading the files as they grow.")
@@ -750,10 +758,13 @@ class _Filter:
 @click.option(
     "--level", type=click.Choice(_Filter._LEVELS, case_sensitive=False), help="This level and up."
 )
-@click.option("--event", help="Only this lifecycle event (task_failed, worker_started...).")
+@click.option("--event", type=click.Choice(TAIL_EVENTS), help="Only this lifecycle event.")
 @click.option("--grep", help="Only lines whose message matches this regular expression.")
 @click.option("--color/--no-color", default=None, help="Colours (default: on a terminal).")
-@_json_option
+@click.option(
+    "--json", "as_json", is_flag=True,
+    help="Print the matching lines as they were written (JSON lines, one a line).",
+)  # fmt: skip
 def tail(
     inputs: tuple[str, ...],
     follow: bool,
