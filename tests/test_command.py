@@ -359,3 +359,11 @@ def test_help_says_what_json_prints() -> None:
     assert "--json" not in run("report", "--help").stdout
     for command in ("task", "stats", "failures", "stuck", "workers"):
         assert "one JSON document" in run(command, "--help").stdout
+
+
+def test_version_is_the_packages() -> None:
+    import celery_logkit
+
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout == f"celery-logkit {celery_logkit.__version__}\n"

@@ -236,6 +236,9 @@ _until_option = click.option("--until", help="Only before this time (as --since)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    package_name="celery-logkit", prog_name="celery-logkit", message="%(prog)s %(version)s"
+)
 def cli() -> None:
     """Answers from celery-logkit's JSON lines: no server, no broker.
 
