@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from .test_answers import A, B, C, D, story_lines
-from .test_read import line
+from .test_read import T0, line
 
 COMMAND = [sys.executable, "-m", "celery_logkit"]
 
@@ -203,3 +203,167 @@ def test_stats_read_in_parts_side_by_side_is_stats_read_whole(tmp_path: Path) ->
         results.append((stats.result(scan.read, scan.skipped), scan.malformed, scan.errors))
     assert results[0] == results[1]
     assert len(results[0][1]) == 3  # one malformed line a copy, numbered in the whole file
+
+
+HEX_ID = "a50c6803-0000-4000-8000-000000000001"
+EVIL_ID = "[link=https://evil.example]clickme[/link]"
+EVIL_NAME = "[b]shop[/b].\x1b[31mred"
+EVIL_WORKER = "celery@[i]w[/i]\x1b[2J"
+
+
+def hostile_log(tmp_path: Path) -> Path:
+    """Lines whose ids, names, workers and errors hold rich markup and escape sequences."""
+
+    def at(second: int, event: str, **fields: Any) -> str:
+        return json.dumps({
+            "timestamp": f"2026-01-01T00:00:{second:02d}.000Z", "level": "info",
+            "logger": "celery_logkit.lifecycle", "message": "m", "event": event, **fields,
+        })  # fmt: skip
+
+    ours = {"task_id": HEX_ID, "task_name": EVIL_NAME, "worker": EVIL_WORKER, "root_id": HEX_ID}
+    error = {"type": "[b]Err[/b]", "message": "[red]boom[/red] \x1b[2J", "stack_trace": "T"}
+    path = tmp_path / "hostile.log"
+    path.write_text(
+        "\n".join([
+            at(0, "worker_started", worker=EVIL_WORKER, hostname="[u]host[/u]"),
+            at(1, "task_started", **ours, group_id="[s]g[/s]"),
+            at(2, "task_failed", **ours, group_id="[s]g[/s]", error=error),
+            at(3, "task_started", task_id=EVIL_ID, task_name=EVIL_NAME, worker=EVIL_WORKER),
+        ])
+        + "\n"
+    )  # fmt: skip
+    return path
+
+
+def shown(text: str) -> str:
+    """Return *text* as a table or the tree must show it: as it is, escapes neutralised."""
+    return text.replace("\x1b", "\\x1b")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("task", HEX_ID), [HEX_ID, shown(EVIL_NAME), "[s]g[/s]", shown(EVIL_WORKER),
+                            shown("[b]Err[/b]: [red]boom[/red] \x1b[2J")]),
+        (("stats",), [shown(EVIL_NAME)]),
+        (("stats", "--by", "worker"), [shown(EVIL_WORKER)]),
+        (("failures",), [shown(EVIL_NAME), "[b]Err[/b]", "[red]boom[/red]", HEX_ID]),
+        (("stuck",), [EVIL_ID, shown(EVIL_NAME), shown(EVIL_WORKER)]),
+        (("workers",), [shown(EVIL_WORKER)]),
+    ],
+)  # fmt: skip
+def test_values_from_the_logs_are_shown_as_plain_text(
+    tmp_path: Path, args: tuple[str, ...], expected: list[str]
+) -> None:
+    # A value is text: rich reads no markup in it (a task id in brackets, a link), and
+    # an escape sequence is shown escaped, as tail shows it, never sent to the terminal.
+    result = run(*args, str(hostile_log(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    for text in expected:
+        assert text in result.stdout
+
+
+@pytest.mark.parametrize("module", ["click", "rich", "plotext", "pygal"])
+@pytest.mark.parametrize("entry", ["script", "module"])
+def test_without_the_cli_extra_one_line_says_what_to_install(module: str, entry: str) -> None:
+    # A plain ``pip install celery-logkit`` has none of the extra's modules: None in
+    # sys.modules makes an import of *module* fail as a missing one does.
+    start = (
+        "from celery_logkit.__main__ import main; main()"
+        if entry == "script"
+        else "import runpy; runpy.run_module('celery_logkit', run_name='__main__')"
+    )
+    code = f"import sys; sys.modules[{module!r}] = None; sys.argv[1:] = ['stats', '-']; {start}"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, input="", check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "celery-logkit: this command needs the cli extra: pip install 'celery-logkit[cli]'\n"
+    )
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("stats", "--interval", "0"),
+        ("stats", "--interval", "0ms"),
+        ("report", "--html", "never.html", "--interval", "0"),
+        ("tail", "-n", "-3"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(logs: Path, args: tuple[str, ...]) -> None:
+    result = run(*args, str(logs))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "internal error" not in result.stderr
+    assert "Invalid value" in result.stderr
+
+
+def test_a_short_interval_over_a_long_span_is_widened(tmp_path: Path) -> None:
+    # 1 ms over 100 s would be 100,000 buckets (a year's log: 31 billion): the series
+    # is widened to a round interval giving at most 10,000, and stderr says so.
+    path = tmp_path / "span.log"
+    path.write_text(
+        "".join(
+            line("default", "task_succeeded", task={"task_id": A, "task_name": "x"}, at=at) + "\n"
+            for at in (T0, T0 + 100)
+        )
+    )
+    for command in ("stats", "report"):
+        extra = ["--json"] if command == "stats" else ["--html", str(tmp_path / "r.html")]
+        result = run(command, "--interval", "1ms", *extra, str(path))
+        assert result.returncode == 0, result.stderr
+        assert "--interval 1ms gives more than 10,000 buckets: widened to 0.1 s" in result.stderr
+    series = json.loads(run("stats", "--interval", "1ms", "--json", str(path)).stdout)["series"]
+    assert series["interval"] == 0.1
+    assert len(series["buckets"]) == 1001
+    assert sum(b["processed"] for b in series["buckets"]) == 2
+
+
+@pytest.mark.parametrize("args", [("stats", "--json"), ("task", C, "--json"), ("tail", "--json")])
+def test_gzip_on_standard_input_is_decompressed(logs: Path, args: tuple[str, ...]) -> None:
+    # ``cat x.log.gz | celery-logkit stats -``: stdin is recognised by gzip's magic bytes.
+    plain = (logs / "default.log").read_bytes()
+    results = [
+        subprocess.run(
+            [*COMMAND, *args, "-"], input=data, capture_output=True, timeout=120, check=False
+        )
+        for data in (plain, gzip.compress(plain))
+    ]
+    assert [r.returncode for r in results] == [0, 0], results[1].stderr
+    assert results[1].stdout == results[0].stdout
+    assert results[1].stderr == b""
+
+
+def test_tail_event_is_a_lifecycle_events_name(logs: Path) -> None:
+    from celery_logkit._command import TAIL_EVENTS
+    from celery_logkit._config import DEFAULT_EVENT_LEVELS
+
+    # Every name a worker or beat writes as ``event``: task_failed_expected is a level's name.
+    written = {*DEFAULT_EVENT_LEVELS} - {"task_failed_expected"} | {
+        "worker_started",
+        "beat_started",
+    }
+    assert set(TAIL_EVENTS) == written
+    result = run("tail", "--event", "nonsense", str(logs))
+    assert result.returncode == 2
+    assert "'nonsense' is not one of" in result.stderr
+    assert "task_failed" in result.stderr
+
+
+def test_help_says_what_json_prints() -> None:
+    assert "JSON lines" in " ".join(run("tail", "--help").stdout.split())
+    assert "--json" not in run("report", "--help").stdout
+    for command in ("task", "stats", "failures", "stuck", "workers"):
+        assert "one JSON document" in run(command, "--help").stdout
+
+
+def test_version_is_the_packages() -> None:
+    import celery_logkit
+
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout == f"celery-logkit {celery_logkit.__version__}\n"

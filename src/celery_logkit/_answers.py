@@ -150,6 +150,23 @@ STATS_EVENTS = (*_COUNTED, "task_started")
 INTERVALS = (60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 86400.0)
 """The intervals an automatic series chooses from: the first giving at most 120 buckets."""
 
+MAX_BUCKETS = 10_000
+"""At most this many buckets a series has: a shorter interval asked for is widened."""
+
+_ROUND = (0.001, 0.01, 0.1, 1.0, 10.0, 30.0, *INTERVALS)
+"""The intervals a series too long is widened to: the first giving at most MAX_BUCKETS."""
+
+
+def _bounded(interval: float, span: float) -> float:
+    """Return *interval*, or the round one to widen it to for at most MAX_BUCKETS over *span*.
+
+    ``--interval 1ms`` over a year's log would otherwise be 31 billion buckets.
+    """
+    needed = span / MAX_BUCKETS
+    if interval >= needed:
+        return interval
+    return next((i for i in _ROUND if i >= needed), math.ceil(needed / 86400) * 86400.0)
+
 
 class Stats:
     """Per task name (or queue, worker, hour): counts, failure rate, runtime and queue wait.
@@ -286,9 +303,10 @@ class Stats:
         if not self.buckets:
             return interval or grain, []
         first, last = min(self.buckets), max(self.buckets)
+        span = (last - first + 1) * grain
         if interval is None:
-            span = (last - first + 1) * grain
             interval = next((i for i in INTERVALS if span / i <= 120), INTERVALS[-1])
+        interval = _bounded(interval, span)
         merged: dict[int, list[int]] = {}
         for index, (processed, failed) in self.buckets.items():
             bucket = merged.setdefault(int(index * grain // interval), [0, 0])

@@ -30,6 +30,7 @@ import orjson
 
 from . import _answers
 from ._answers import Failures, Stats, Story, Stuck, Workers, feed
+from ._neutralise import neutralise
 from ._read import (
     LIFECYCLE,
     Input,
@@ -45,6 +46,7 @@ from ._read import (
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
     from rich.tree import Tree
 
 __all__ = ["main"]
@@ -68,11 +70,28 @@ def _err() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def escape(text: str) -> str:
-    """Return *text* with rich's markup escaped."""
-    from rich.markup import escape  # noqa: PLC0415 - not for a --json answer
+def _shown(value: object, style: str = "") -> Text:
+    """Return a value from the logs as rich text: shown as it is, never read as markup.
 
-    return escape(text)
+    Rich reads no tag in a :class:`~rich.text.Text` (a task id ``[a50c6803-...]`` or
+    ``[link=...]`` stays text), and control characters and escape sequences are shown
+    escaped, as ``tail`` shows them, so that a logged value cannot repaint the terminal.
+    """
+    from rich.text import Text  # noqa: PLC0415 - not for a --json answer
+
+    return Text(neutralise(value if isinstance(value, str) else str(value)), style=style)
+
+
+def _block(text: str, style: str = "") -> Text:
+    """Return lines from the logs (a stack) as :func:`_shown` shows each, one below another."""
+    return _shown("", style).join(_shown(row, style) for row in text.splitlines())
+
+
+def _cells(*values: object) -> list[Text]:
+    """Return a table row's *values* as :func:`_shown` shows them (a text as it is)."""
+    from rich.text import Text  # noqa: PLC0415 - not for a --json answer
+
+    return [value if isinstance(value, Text) else _shown(value) for value in values]
 
 
 def _table(title: str, **options: Any) -> Table:
@@ -90,7 +109,7 @@ def _out() -> Console:
 
 
 def _say_error(message: str) -> None:
-    _err().print(f"celery-logkit: {escape(message)}", style="red")
+    _err().print(_shown(f"celery-logkit: {message}", "red"))
 
 
 # -- inputs ------------------------------------------------------------------------------
@@ -174,6 +193,25 @@ def _seconds(text: str, label: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
+def _interval(text: str | None) -> float | None:
+    """Parse ``--interval``: a duration of more than nothing (a series' bucket width)."""
+    if text is None:
+        return None
+    seconds = _seconds(text, "--interval")
+    if seconds <= 0:
+        raise click.BadParameter(f"{text!r} is not more than 0", param_hint="--interval")
+    return seconds
+
+
+def _say_widened(text: str | None, series: dict[str, Any]) -> None:
+    """Say on standard error that ``--interval`` *text* was widened (see MAX_BUCKETS)."""
+    if text is not None and series["interval"] != _interval(text):
+        _say_error(
+            f"--interval {text} gives more than {_answers.MAX_BUCKETS:,} buckets: "
+            f"widened to {series['interval']:g} s"
+        )
+
+
 def _moment(text: str | None, label: str) -> float | None:
     """Parse *text*: an ISO-8601 time (UTC unless it says), or a duration ago (``2h``)."""
     if text is None:
@@ -198,13 +236,16 @@ _until_option = click.option("--until", help="Only before this time (as --since)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    package_name="celery-logkit", prog_name="celery-logkit", message="%(prog)s %(version)s"
+)
 def cli() -> None:
     """Answers from celery-logkit's JSON lines: no server, no broker.
 
     INPUT is a file, a .gz file, a directory, a glob, or - (standard input, also read
-    when no INPUT is given and lines are piped in).  Lines of the default, ecs and
-    datadog schemas may be mixed; other lines are skipped and counted.  Exit status:
-    0 found something, 1 nothing matched, 2 an error.
+    when no INPUT is given and lines are piped in; gzip data there is decompressed).
+    Lines of the default, ecs and datadog schemas may be mixed; other lines are skipped
+    and counted.  Exit status: 0 found something, 1 nothing matched, 2 an error.
     """
 
 
@@ -233,18 +274,23 @@ def task(task_id: str, inputs: tuple[str, ...], verbose: bool, as_json: bool) ->
     elif story.found():
         _print_story(document, verbose)
     else:
-        _err().print(f"no line names task {escape(task_id)}")
+        _err().print(_shown(f"no line names task {task_id}"))
     _finish(scan, errors, story.found())
 
 
 def _spool_stdin(sources: list[Input]) -> tuple[list[Input], str | None]:
-    """Copy standard input to a file, so that it can be read twice (the family's pass)."""
+    """Copy standard input (decompressed) to a file: the family's pass reads it again."""
     if not any(source.is_stdin for source in sources):
         return sources, None
     fd, path = tempfile.mkstemp(prefix="celery-logkit-", suffix=".log")
+    stdin = Input("-").open()
     with os.fdopen(fd, "wb") as spool:
-        while block := sys.stdin.buffer.read(1 << 20):
-            spool.write(block)
+        try:
+            while block := stdin.read(1 << 20):
+                spool.write(block)
+        except (OSError, EOFError) as exc:
+            os.unlink(path)
+            raise InputError(f"-: {exc}") from None
     return [Input(path) if source.is_stdin else source for source in sources], path
 
 
@@ -266,7 +312,7 @@ _OUTCOME_STYLE = {
 
 def _print_story(document: dict[str, Any], verbose: bool) -> None:
     out = _out()
-    out.print(f"[dim]times relative to the first event, {document['first_event']}[/dim]")
+    out.print(_shown(f"times relative to the first event, {document['first_event']}", "dim"))
     from rich.tree import Tree  # noqa: PLC0415 - not for a --json answer
 
     tree = Tree(_story_label(document["tree"]))
@@ -287,22 +333,24 @@ def _rendered(raw: str) -> str:
     return ConsoleFormatter(context="short").render(event.as_default(), None)  # type: ignore[arg-type]
 
 
-def _story_label(node: dict[str, Any]) -> str:
-    mark = "[reverse] this task [/reverse] " if node["focus"] else ""
+def _story_label(node: dict[str, Any]) -> Text:
+    from rich.text import Text  # noqa: PLC0415 - not for a --json answer
+
     state = node["state"]
     style = "green" if state == "succeeded" else "red" if state == "failed" else "yellow"
-    group = f" [dim]group {node['group_id']}[/dim]" if node["group_id"] else ""
-    return (
-        f"{mark}[bold]{escape(node['task_name'] or '?')}[/bold][{escape(node['task_id'])}] "
-        f"[{style}]{escape(state)}[/{style}]{group}"
-    )
+    label = Text(" this task ", style="reverse") + " " if node["focus"] else Text()
+    label += _shown(node["task_name"] or "?", "bold")
+    label += Text.assemble("[", _shown(node["task_id"]), "] ", _shown(state, style))
+    if node["group_id"]:
+        label += Text.assemble(" ", _shown(f"group {node['group_id']}", "dim"))
+    return label
 
 
 def _story_children(tree: Tree, node: dict[str, Any], verbose: bool) -> None:
     enqueued = node["enqueued"]
     if enqueued:
         by = enqueued["by_name"] or "a producer"
-        tree.add(f"[dim]{_offset(enqueued['offset'])}[/dim] enqueued by {escape(by)}")
+        tree.add(_shown(_offset(enqueued["offset"]), "dim") + " enqueued by " + _shown(by))
     for attempt in node["attempts"]:
         _attempt_branch(tree, attempt, verbose)
     for child in node["children"]:
@@ -310,35 +358,36 @@ def _story_children(tree: Tree, node: dict[str, Any], verbose: bool) -> None:
 
 
 def _attempt_branch(tree: Tree, attempt: dict[str, Any], verbose: bool) -> None:
-    parts = [f"attempt {attempt['attempt']}"]
+    parts = [_shown(f"attempt {attempt['attempt']}")]
     if attempt["worker"]:
-        parts.append(f"on {escape(attempt['worker'])}")
+        parts.append(_shown(f"on {attempt['worker']}"))
     if attempt["received"] is not None:
-        parts.append(f"received {_offset(attempt['received'])}")
+        parts.append(_shown(f"received {_offset(attempt['received'])}"))
     if attempt["started"] is not None:
-        parts.append(f"started {_offset(attempt['started'])} (waited {_ms(attempt['queue_wait'])})")
+        waited = _ms(attempt["queue_wait"])
+        parts.append(_shown(f"started {_offset(attempt['started'])} (waited {waited})"))
     outcome = attempt["outcome"]
     if outcome:
         style = _OUTCOME_STYLE.get(outcome, "")
         parts.append(
-            f"[{style}]{outcome.removeprefix('task_')}[/{style}] {_offset(attempt['ended'])}"
-            f" in {_ms(attempt['runtime'])}"
+            _shown(outcome.removeprefix("task_"), style)
+            + _shown(f" {_offset(attempt['ended'])} in {_ms(attempt['runtime'])}")
         )
     else:
-        parts.append("[yellow]no end yet (still running, or its worker was lost)[/yellow]")
-    branch = tree.add(", ".join(parts))
+        parts.append(_shown("no end yet (still running, or its worker was lost)", "yellow"))
+    branch = tree.add(_shown(", ").join(parts))
     if attempt["error_type"]:
         error = f"{attempt['error_type']}: {attempt['error_message'] or ''}"
-        branch.add(f"[red]{escape(error)}[/red]")
+        branch.add(_shown(error, "red"))
     if attempt["reason"] and outcome != "task_failed":
         countdown = attempt["countdown"]
         after = f" (next attempt in {countdown} s)" if countdown is not None else ""
-        branch.add(f"reason: {escape(str(attempt['reason']))}{after}")
+        branch.add(_shown(f"reason: {attempt['reason']}{after}"))
     if verbose and attempt.get("stack"):
-        branch.add(f"[dim]{escape(attempt['stack'])}[/dim]")
+        branch.add(_block(str(attempt["stack"]), "dim"))
     if verbose:
         for line in attempt.get("lines", []):
-            branch.add(escape(_rendered(line)))
+            branch.add(_block(_rendered(line)))
 
 
 # -- stats -------------------------------------------------------------------------------
@@ -365,12 +414,7 @@ def stats(
 ) -> None:
     """Count processed, failed, retried... tasks; runtime and queue wait percentiles."""
     sources, errors = _inputs(inputs)
-    answer = Stats(
-        by,
-        _moment(since, "--since"),
-        _moment(until, "--until"),
-        None if interval is None else _seconds(interval, "--interval"),
-    )
+    answer = Stats(by, _moment(since, "--since"), _moment(until, "--until"), _interval(interval))
     options = (by, answer.since, answer.until, answer.interval)
     scan = _stats_scan(answer)
     parts = _parts(sources)
@@ -379,6 +423,7 @@ def stats(
     else:
         feed(_run_scan(scan, sources), answer)
     document = answer.result(scan.read, scan.skipped)
+    _say_widened(interval, document["series"])
     if as_json:
         _json(document)
     else:
@@ -471,11 +516,13 @@ def _print_stats(document: dict[str, Any]) -> None:
     for group in document["groups"]:
         runtime, wait = group["runtime"], group["queue_wait"]
         table.add_row(
-            escape(group["key"]),
-            *(f"{group[n]:,}" for n in _COUNTS),
-            f"{group['failure_rate'] * 100:.2f}",
-            *(_ms(runtime[q]) for q in ("p50", "p95", "p99", "max")),
-            *(_ms(wait[q]) for q in ("p50", "p95", "max")),
+            *_cells(
+                group["key"],
+                *(f"{group[n]:,}" for n in _COUNTS),
+                f"{group['failure_rate'] * 100:.2f}",
+                *(_ms(runtime[q]) for q in ("p50", "p95", "p99", "max")),
+                *(_ms(wait[q]) for q in ("p50", "p95", "max")),
+            )
         )
     out.print(table)
     _print_series(out, document["series"])
@@ -528,14 +575,13 @@ def failures(
         for name in ("task", "error", "message", "count", "first seen", "last seen", "sample task"):
             table.add_column(name, justify="right" if name == "count" else "left")
         for kind in document["groups"]:
-            message = escape(kind["message"])
+            message = _shown(kind["message"])
             if verbose and kind["stack"]:
-                message += f"\n[dim]{escape(kind['stack'])}[/dim]"
-            table.add_row(
-                escape(kind["task_name"]), escape(kind["error_type"]), message,
-                f"{kind['count']:,}", kind["first_seen"], kind["last_seen"],
-                escape(kind["sample_task_id"]),
-            )  # fmt: skip
+                message += _shown("\n") + _block(kind["stack"], "dim")
+            table.add_row(*_cells(
+                kind["task_name"], kind["error_type"], message, f"{kind['count']:,}",
+                kind["first_seen"], kind["last_seen"], kind["sample_task_id"],
+            ))  # fmt: skip
         out.print(table)
     _finish(scan, errors, bool(document["groups"]))
 
@@ -581,7 +627,7 @@ def stuck(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json: 
         _json(document)
     else:
         out = _out()
-        out.print(f"[dim]ages as of {document['as_of']}[/dim]")
+        out.print(_shown(f"ages as of {document['as_of']}", "dim"))
         for title, rows, when in (
             ("Active: started, not ended", document["active"], "started"),
             ("Reserved: received, not started", document["reserved"], "received"),
@@ -590,16 +636,16 @@ def stuck(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json: 
             for name in ("task", "task id", "worker", when, "age"):
                 table.add_column(name, justify="right" if name == "age" else "left")
             for row in rows:
-                table.add_row(
-                    escape(row["task_name"]), row["task_id"], escape(row["worker"] or "-"),
-                    row[when], _age(row["age"]),
-                )  # fmt: skip
+                table.add_row(*_cells(
+                    row["task_name"], row["task_id"], row["worker"] or "-", row[when],
+                    _age(row["age"]),
+                ))  # fmt: skip
             out.print(table)
         table = _table("Workers silent or lost")
         for name in ("worker", "last seen", "age", "state"):
             table.add_column(name)
         for row in document["workers"]:
-            table.add_row(escape(row["worker"]), row["last_seen"], _age(row["age"]), row["state"])
+            table.add_row(*_cells(row["worker"], row["last_seen"], _age(row["age"]), row["state"]))
         out.print(table)
     found = any(document[k] for k in ("active", "reserved", "workers"))
     _finish(scan, errors, found)
@@ -637,13 +683,13 @@ def workers(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json
             )
         for row in document["workers"]:
             queues = row["queues"]
-            table.add_row(
-                escape(row["worker"]), escape(row["host"] or "-"), escape(str(row["pool"] or "-")),
-                str(row["concurrency"] or "-"), escape(str(row["celery_version"] or "-")),
-                escape(", ".join(map(str, queues)) if isinstance(queues, list) else "-"),
+            table.add_row(*_cells(
+                row["worker"], row["host"] or "-", row["pool"] or "-", row["concurrency"] or "-",
+                row["celery_version"] or "-",
+                ", ".join(map(str, queues)) if isinstance(queues, list) else "-",
                 row["started"] or "-", row["stopped"] or "-", row["state"],
                 f"{row['tasks']:,}", f"{row['failures']:,}",
-            )  # fmt: skip
+            ))  # fmt: skip
         _out().print(table)
     _finish(scan, errors, bool(document["workers"]))
 
@@ -692,19 +738,36 @@ class _Filter:
         return self._LEVELS.index(text) if text in self._LEVELS else len(self._LEVELS)
 
 
+TAIL_EVENTS = (
+    "task_enqueued", "task_received", "task_started", "task_retrying", "task_succeeded",
+    "task_ignored", "task_failed", "task_revoked", "task_rejected", "task_not_found",
+    "task_internal_error", "worker_started", "beat_started",
+)  # fmt: skip
+"""The lifecycle events' names a worker and beat write (``tail --event``'s choices)."""
+
+
 @cli.command()
 @_inputs_argument
 @click.option("-f", "--follow", is_flag=True, help="Keep reading the files as they grow.")
-@click.option("-n", "--lines", "count", type=int, help="Show the last N lines first (10 with -f).")
+@click.option(
+    "-n",
+    "--lines",
+    "count",
+    type=click.IntRange(min=0),
+    help="Show the last N lines first (10 with -f).",
+)
 @click.option("--task", "task_id", help="Only the lines of this task (or of its family, by root).")
 @click.option("--name", help="Only the lines of tasks of this name.")
 @click.option(
     "--level", type=click.Choice(_Filter._LEVELS, case_sensitive=False), help="This level and up."
 )
-@click.option("--event", help="Only this lifecycle event (task_failed, worker_started...).")
+@click.option("--event", type=click.Choice(TAIL_EVENTS), help="Only this lifecycle event.")
 @click.option("--grep", help="Only lines whose message matches this regular expression.")
 @click.option("--color/--no-color", default=None, help="Colours (default: on a terminal).")
-@_json_option
+@click.option(
+    "--json", "as_json", is_flag=True,
+    help="Print the matching lines as they were written (JSON lines, one a line).",
+)  # fmt: skip
 def tail(
     inputs: tuple[str, ...],
     follow: bool,
@@ -839,17 +902,17 @@ def report(
 
     sources, errors = _inputs(inputs)
     begin, end = _moment(since, "--since"), _moment(until, "--until")
-    stats_answer = Stats(
-        "name", begin, end, None if interval is None else _seconds(interval, "--interval")
-    )
+    stats_answer = Stats("name", begin, end, _interval(interval))
     failures_answer = Failures(begin, end)
     stuck_answer = Stuck()
     scan = _worker_scan()
     feed(_run_scan(scan, sources), stats_answer, failures_answer, stuck_answer)
     for last in scan.last_line.values():
         stuck_answer.seen(last)
+    stats_document = stats_answer.result(scan.read, scan.skipped)
+    _say_widened(interval, stats_document["series"])
     page = render_html(
-        stats_answer.result(scan.read, scan.skipped),
+        stats_document,
         failures_answer.result(scan.read, scan.skipped)["groups"],
         stuck_answer.result(scan.read, scan.skipped),
         title=title,
@@ -859,7 +922,7 @@ def report(
             out.write(page)
     except OSError as exc:
         raise _Failed(f"{html_file}: {exc.strerror or exc}") from None
-    _err().print(f"wrote {escape(html_file)}")
+    _err().print(_shown(f"wrote {html_file}"))
     _finish(scan, errors, True)
 
 

@@ -201,7 +201,7 @@ class Input:
     def open(self) -> IO[bytes]:
         """Open the input for reading bytes; an :class:`InputError` says why it cannot be."""
         if self.is_stdin:
-            return sys.stdin.buffer
+            return _stdin()
         try:
             if self.name.endswith(".gz"):
                 return gzip.open(self.name, "rb")  # type: ignore[return-value]
@@ -258,6 +258,20 @@ class Input:
                 stream.close()
 
 
+def _stdin() -> IO[bytes]:
+    """Return standard input's bytes, decompressed when they start with gzip's magic bytes.
+
+    ``cat worker.log.gz | celery-logkit stats`` reads as the ``.gz`` file does.  The
+    bytes are peeked at, not read, so plain lines lose nothing.
+    """
+    stream = sys.stdin.buffer
+    peek = getattr(stream, "peek", None)
+    if peek is not None and peek(len(_GZIP))[: len(_GZIP)] == _GZIP:
+        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+    return stream
+
+
+_GZIP = b"\x1f\x8b"
 _NL = ord("\n")
 _EOL = b"\n"
 
