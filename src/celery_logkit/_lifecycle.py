@@ -253,7 +253,12 @@ class TaskLifecycle:
             return dict(running)
         if request is not None and getattr(request, "id", None) == task_id:
             return _context.task_context_from_request(task.name, request)
-        known = _worker_state.requests.get(task_id)  # received, not yet done, in this process
+        # the request celery's main process is failing or timing out (it may have let it go
+        # already), else one received and not yet done, in this process
+        failing = _failing.get()
+        known = failing.request if failing is not None else None
+        if getattr(known, "id", None) != task_id:
+            known = _worker_state.requests.get(task_id)
         if known is not None:
             return _context.task_context_from_request(known.name, known)
         return {"task_id": task_id, "task_name": getattr(task, "name", None)}
