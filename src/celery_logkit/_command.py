@@ -596,10 +596,24 @@ def _worker_scan() -> Scan:
     )
 
 
-def _feed_workers(scan: Scan, sources: Sequence[Input], answer: Stuck | Workers) -> None:
-    feed(_run_scan(scan, sources), answer)
+def _feed_workers(
+    scan: Scan, sources: Sequence[Input], answer: Stuck | Workers, *others: Any
+) -> None:
+    """Feed the lines to *answer* (and *others*), then tell it each input's last line."""
+    feed(_run_scan(scan, sources), answer, *others)
     for last in scan.last_line.values():
         answer.seen(last)
+
+
+def _workers_read(
+    kind: type[Stuck] | type[Workers], inputs: Sequence[str], now: str | None, silent_after: str
+) -> tuple[Scan, list[str], dict[str, Any]]:
+    """Read *inputs* for ``stuck`` or ``workers``: the scan, the input errors, the answer."""
+    sources, errors = _inputs(inputs)
+    answer = kind(_seconds(silent_after, "--silent-after"))
+    scan = _worker_scan()
+    _feed_workers(scan, sources, answer)
+    return scan, errors, answer.result(scan.read, scan.skipped, _moment(now, "--now"))
 
 
 _now_option = click.option(
@@ -618,11 +632,7 @@ _silent_option = click.option(
 @_json_option
 def stuck(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json: bool) -> None:
     """Tasks started and not ended, received and not started; silent or lost workers."""
-    sources, errors = _inputs(inputs)
-    answer = Stuck(_seconds(silent_after, "--silent-after"))
-    scan = _worker_scan()
-    _feed_workers(scan, sources, answer)
-    document = answer.result(scan.read, scan.skipped, _moment(now, "--now"))
+    scan, errors, document = _workers_read(Stuck, inputs, now, silent_after)
     if as_json:
         _json(document)
     else:
@@ -666,11 +676,7 @@ def _age(seconds: float) -> str:
 @_json_option
 def workers(inputs: tuple[str, ...], now: str | None, silent_after: str, as_json: bool) -> None:
     """Each worker seen: pool, concurrency, versions, queues, start and stop, tasks."""
-    sources, errors = _inputs(inputs)
-    answer = Workers(_seconds(silent_after, "--silent-after"))
-    scan = _worker_scan()
-    _feed_workers(scan, sources, answer)
-    document = answer.result(scan.read, scan.skipped, _moment(now, "--now"))
+    scan, errors, document = _workers_read(Workers, inputs, now, silent_after)
     if as_json:
         _json(document)
     else:
@@ -906,9 +912,7 @@ def report(
     failures_answer = Failures(begin, end)
     stuck_answer = Stuck()
     scan = _worker_scan()
-    feed(_run_scan(scan, sources), stats_answer, failures_answer, stuck_answer)
-    for last in scan.last_line.values():
-        stuck_answer.seen(last)
+    _feed_workers(scan, sources, stuck_answer, stats_answer, failures_answer)
     stats_document = stats_answer.result(scan.read, scan.skipped)
     _say_widened(interval, stats_document["series"])
     page = render_html(
